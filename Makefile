@@ -27,7 +27,7 @@ SRC      := $(shell find src -name '*.c' | sort)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/src/main.o
-BIN      := aicost
+BIN      ?= aicost
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -67,13 +67,13 @@ $(BUILD)/bench/%: bench/%.c
 tools: $(TOOLS_BIN)
 
 test: $(BIN) $(UNIT_BIN) $(FUZZ_SMOKE) $(TOOLS_BIN)
-	@BUILD=$(BUILD) scripts/run-tests.sh
+	@BUILD=$(BUILD) AICOST_BIN=$(abspath $(BIN)) scripts/run-tests.sh
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $$t; done
 
 golden: $(BIN)
-	@tests/cli/run.sh
+	@AICOST_BIN=$(abspath $(BIN)) tests/cli/run.sh
 
 FUZZ_SECONDS ?= 60
 fuzz:

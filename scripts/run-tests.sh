@@ -17,7 +17,7 @@ for t in "$BUILD"/tests/test_*; do
 	note $rc "unit $(basename "$t")"
 done
 
-tests/cli/run.sh
+AICOST_BIN=${AICOST_BIN:-$root/aicost} tests/cli/run.sh
 note $? "golden CLI tests"
 
 for f in "$BUILD"/fuzz-smoke/fuzz_*; do
