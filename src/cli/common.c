@@ -1,0 +1,9 @@
+/* common.c - helpers every command front end shares; see cli.h. */
+#include <stdlib.h>
+#include "cli/cli.h"
+#include "store/store.h"
+
+struct store *cli_open_store(struct cli_ctx *ctx, int create)
+{
+	return store_sqlite_open(ctx->db_path, create);
+}

@@ -1,0 +1,101 @@
+/*
+ * store.h - the ledger behind one interface.
+ *
+ * The ledger holds, per ingested source (file):
+ *   source   identity (sha256), counts, exact totals per amount column;
+ *   line     each distinct combination of FOCUS key columns + tag set, once;
+ *   tagset   each distinct canonical Tags object, once;
+ *   period   (provider, billing account, billing period start) triples,
+ *            the unit a restated export replaces;
+ *   seg      the per-row facts (line number, line id, times, amounts,
+ *            extra columns), compressed in blocks: the audit trail back to
+ *            file and line;
+ *   daily    per (day, line, source) exact sums: what reports read.
+ * Today the only backend is SQLite (store/sqlite.c); a distributed one
+ * implements the same ops. All money crosses this interface as money_t.
+ *
+ * Ownership: strings passed in are copied or consumed before return;
+ * strings handed to callbacks are valid only during the callback.
+ * Every op returns 0 or -1 (after reporting), unless noted.
+ */
+#ifndef AICOST_STORE_H
+#define AICOST_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/money.h"
+#include "formats/focus.h"
+
+struct store;
+
+struct source_rec {
+	int64_t id;
+	const char *kind;          /* "focus" */
+	const char *path;
+	char sha256[65];
+	uint64_t bytes;
+	int64_t batch;             /* one per `aicost ingest` invocation */
+	const char *ingested_at;   /* ISO 8601 */
+	uint64_t rows_total, rows_accepted, rows_rejected;
+	money_t total[FA__COUNT];
+	const char *extras_json;   /* names of the extra columns, JSON array */
+	const char *warnings_json; /* quirks found, JSON object */
+	const char *status;        /* "active" | "replaced" */
+	int64_t min_day, max_day;
+};
+
+struct daily_rec {
+	int32_t day;               /* days since 1970-01-01 (UTC) */
+	uint32_t line_id;
+	uint32_t period_id;
+	uint32_t n;
+	money_t amt[FA__COUNT];
+};
+
+struct store_ops {
+	void (*close)(struct store *s);
+	int (*begin)(struct store *s);
+	int (*commit)(struct store *s);
+	int (*rollback)(struct store *s);
+
+	/* 1 and *rec (strings valid until the next call) if a source with this sha256 exists, 0 if not. */
+	int (*source_find)(struct store *s, const char *sha256, int64_t *id);
+	/* 1 if some source has exactly this many raw bytes, 0 if none. */
+	int (*source_has_size)(struct store *s, uint64_t bytes);
+	int (*source_add)(struct store *s, struct source_rec *rec);       /* sets rec->id */
+	int (*source_update)(struct store *s, const struct source_rec *rec);
+	int (*source_scan)(struct store *s, int (*cb)(void *arg, const struct source_rec *r), void *arg);
+	int (*reject_add)(struct store *s, int64_t source_id, uint64_t line, uint32_t col,
+			  const char *column, const char *why);
+
+	int (*tagset_scan)(struct store *s, int (*cb)(void *arg, uint32_t id, const char *json, size_t n), void *arg);
+	int (*tagset_add)(struct store *s, const char *json, size_t n, uint32_t *id);
+	int (*line_scan)(struct store *s, int (*cb)(void *arg, uint32_t id, uint32_t tagset, const char *vals, size_t n), void *arg);
+	int (*line_add)(struct store *s, uint32_t tagset, const char *vals, size_t n, uint32_t *id);
+	int (*period_get)(struct store *s, const char *provider, const char *account, const char *start, uint32_t *id);
+
+	int (*seg_add)(struct store *s, int64_t source_id, uint32_t period_id, uint64_t first_line,
+		       uint32_t nrows, const void *blob, size_t n);
+	/* Add to the sums of (day, line, source); creates the row if needed. */
+	int (*daily_add)(struct store *s, int64_t source_id, const struct daily_rec *recs, size_t n);
+	/* Rows of `period_id` from sources of other batches are deleted; returns the number of daily rows deleted via *deleted. */
+	int (*restate)(struct store *s, uint32_t period_id, int64_t source_id, int64_t batch, uint64_t *deleted);
+	/* Daily rows with from <= day <= to, amount column `amt` only (FA_*). */
+	int (*daily_scan)(struct store *s, int32_t from, int32_t to, int amt,
+			  int (*cb)(void *arg, int32_t day, uint32_t line_id, money_t v), void *arg);
+	int (*day_range)(struct store *s, int32_t *min, int32_t *max);  /* 1 if any data */
+};
+
+struct store {
+	const struct store_ops *ops;
+	char *path;
+};
+
+/* Open (and create when `create`) the SQLite ledger at path. NULL after reporting. */
+struct store *store_sqlite_open(const char *path, int create);
+
+/* Joined values of a line: FR_KEY columns in catalog order, separated by STORE_SEP; STORE_NULL marks a null. */
+#define STORE_SEP '\x1f'
+#define STORE_NULL '\x1e'
+
+#endif
