@@ -34,13 +34,14 @@ struct vexample {
 	char *hint;          /* NULL, or e.g. "did you mean \"Usage-Based\"?" */
 };
 
-/* All failures of one rule in one file. */
+/* All failures of one rule in one file. Strings are owned by the result. */
 struct vfinding {
 	const char *rule;         /* rule id; points into the model (or a static) */
 	enum vseverity severity;
 	const char *column;       /* the rule's FOCUS column, or NULL for rules over many */
 	const char *requirement;  /* the MustSatisfy text */
-	uint64_t count;           /* failing rows (header rules: failing columns) */
+	uint64_t count;           /* failing rows, or columns for header rules (see unit) */
+	const char *unit;         /* "row" or "column"; static */
 	uint64_t cells;           /* failing cells, >= count for rules over many columns */
 	size_t nexamples;
 	struct vexample *examples;
