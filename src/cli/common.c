@@ -7,3 +7,10 @@ struct store *cli_open_store(struct cli_ctx *ctx, int create)
 {
 	return store_sqlite_open(ctx->db_path, create);
 }
+
+#include "core/config.h"
+
+int cli_load_config(struct cli_ctx *ctx, struct config *cfg)
+{
+	return config_load(ctx->config_path, cfg);
+}
