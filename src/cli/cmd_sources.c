@@ -79,7 +79,7 @@ int cmd_sources(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	static const char *head[] = { "id", "file", "sha256", "status", "accepted", "rejected",
 				      "BilledCost", "EffectiveCost", "ListCost", "ContractedCost" };
-	static const int money[] = { 0, 0, 0, 0, 1, 1, 1, 1, 1, 1 };
+	static const int money[] = { 0, 0, 0, 0, 2, 2, 1, 1, 1, 1 };
 	table_init(&c.t, 10, head, money);
 	if (c.fmt == FMT_JSON)
 		printf("{\"sources\":[");

@@ -119,7 +119,7 @@ void table_print_csv(const struct table *t, FILE *f)
 		for (size_t c = 0; c < t->ncols; c++) {
 			if (c)
 				fputc(',', f);
-			if (t->is_money[c]) {
+			if (t->is_money[c] == 1) {
 				char b[MONEY_BUFSZ];
 				money_str(t->money[r * t->ncols + c], b);
 				fputs(b, f);

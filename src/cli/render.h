@@ -15,7 +15,7 @@
 struct table {
 	size_t ncols, nrows;
 	char **head;
-	int *is_money;
+	int *is_money;       /* 1: money (exact in CSV/JSON); 2: right-aligned text */
 	char **cells;        /* nrows * ncols, owned */
 	money_t *money;      /* nrows * ncols */
 	size_t cap;
