@@ -527,7 +527,7 @@ static const struct {
 	[OWN_PASCAL] = { "ColumnHandling-A-001-M", VSEV_ERROR,
 		"Column IDs MUST use Pascal case." },
 	[OWN_DEPRECATED] = { "AICOST-DEPRECATED-COLUMN", VSEV_WARNING,
-		"FOCUS 1.3 deprecates ProviderName in favour of ServiceProviderName; new 1.3 datasets SHOULD use the new name." },
+		"FOCUS 1.3 deprecates ProviderName (use ServiceProviderName) and PublisherName (use ServiceProviderName and HostProviderName); 1.3 datasets SHOULD NOT rely on them." },
 	[OWN_NULL_TOKEN] = { "AICOST-NULL-TOKEN", VSEV_WARNING,
 		"Null SHOULD be an empty cell. aicost reads the text NULL as null, but other FOCUS tools read it as the string \"NULL\"." },
 };
@@ -731,30 +731,27 @@ static money_t mabs(money_t v)
 }
 
 /*
- * A x B = R, within the rounding of the three values as written: providers
- * round the quantity, the unit price and the cost independently, so a
- * quantity written to 11 decimals can move the product by |A| x 1e-11.
- * Tolerance = last digit of R + |A| x last digit of B + |B| x last digit of A.
- * Returns 1 (holds, or a value is null or not a number), 0 (fails; *prod is
- * the exact product).
+ * A x B = R, where R may be rounded to the precision it is written with
+ * (half a unit in its last digit) plus 1e-10: providers pad costs with
+ * zeros beyond the precision they computed with (AWS writes 11 decimals of
+ * a cost rounded to 10). Returns 1 (holds, or a value is null or not a
+ * number), 0 (fails; *prod is the exact product).
  */
 static int product_check(const struct vfile *f, const struct vnode *n, money_t *prod)
 {
 	size_t la, lb, lr;
 	const char *a = cell(f, n->col[0], &la, NULL), *b = cell(f, n->col[1], &lb, NULL);
 	const char *r = cell(f, n->col[2], &lr, NULL);
-	money_t va, vb, vr, p, ta, tb;
+	money_t va, vb, vr, p;
 	if (!a || !b || !r || focus_is_null(a, la) || focus_is_null(b, lb) || focus_is_null(r, lr))
 		return 1;
 	if (money_parse(a, la, &va, NULL) || money_parse(b, lb, &vb, NULL) ||
 	    money_parse(r, lr, &vr, NULL))
 		return 1;
-	if (money_muldiv(va, vb, MONEY_ONE, &p) < 0 ||
-	    money_muldiv(mabs(va), last_digit(b, lb), MONEY_ONE, &ta) < 0 ||
-	    money_muldiv(mabs(vb), last_digit(a, la), MONEY_ONE, &tb) < 0)
+	if (money_muldiv(va, vb, MONEY_ONE, &p) < 0)
 		return 1;
 	*prod = p;
-	return mabs(p - vr) <= last_digit(r, lr) + ta + tb;
+	return mabs(p - vr) <= last_digit(r, lr) / 2 + MONEY_ONE / 10000000000;
 }
 
 /*
@@ -964,6 +961,10 @@ static int rule_applies_to_file(const struct vfile *f, const struct vrule *r)
 	 * provider's capabilities are not in the data. */
 	if (r->applicability)
 		return 0;
+	/* 1.3 deprecated PublisherName: a 1.3 dataset need not have it. */
+	if (r->req.op == OP_PRESENT && strcmp(ver, "1.3") >= 0 &&
+	    strcmp(f->m->cols[r->req.col[0]], "PublisherName") == 0)
+		return 0;
 	if (r->ref_col >= 0) {
 		const char *nm = f->m->cols[r->ref_col];
 		if (strcmp(col_since(nm, strlen(nm)), ver) > 0)
@@ -1005,9 +1006,10 @@ static void check_header(struct vfile *f)
 		if (id >= 0 && how == 2) {
 			snprintf(hint, sizeof hint, "the FOCUS column is \"%s\"", focus_columns[id].name);
 			own_add(f, OWN_PASCAL, line, col, h, h, hn, hint);
-		} else if (id >= 0 && how == 1 && id == FC_SERVICE_PROVIDER_NAME) {
+		} else if ((id >= 0 && how == 1 && id == FC_SERVICE_PROVIDER_NAME) ||
+			   (id == FC_PUBLISHER_NAME && how == 0)) {
 			if (strcmp(f->res->version, "1.3") >= 0)
-				own_add(f, OWN_DEPRECATED, line, col, h, h, hn, "use ServiceProviderName");
+				own_add(f, OWN_DEPRECATED, line, col, h, h, hn, NULL);
 		} else if ((id < 0 || how == 1) && strncmp(h, "x_", 2) != 0) {
 			snprintf(hint, sizeof hint, "rename to x_%s", h);
 			own_add(f, OWN_CUSTOM_PREFIX, line, col, h, h, hn, hint);
