@@ -474,7 +474,10 @@ static void warn_quirks(const struct focus_reader *r, const char *name)
 		const struct focus_quirk_info *qi = &r->quirk[q];
 		if (!qi->count)
 			continue;
-		warning("%s:%" PRIu64 ":%u: %s%s%s ('%s'; %" PRIu64 " time%s)", name, qi->line, qi->col, qi->column,
+		char pos[32] = "";
+		if (qi->col)
+			snprintf(pos, sizeof pos, ":%u", qi->col);
+		warning("%s:%" PRIu64 "%s: %s%s%s ('%s'; %" PRIu64 " time%s)", name, qi->line, pos, qi->column,
 			qi->column[0] ? ": " : "", focus_quirk_text[q], qi->example, qi->count, qi->count == 1 ? "" : "s");
 	}
 }
@@ -579,9 +582,10 @@ int ingest_focus_file(struct ingest_session *s, const char *path, struct ingest_
 				      rej.col, rej.column, rej.column[0] ? ": " : "", rej.why);
 				goto out;
 			}
+			/* Rejections are data not loaded: shown even under --quiet. */
 			if (printed++ < s->o.max_print)
-				warning("%s:%" PRIu64 ":%u: rejected: %s%s%s", input_name(in), rej.line, rej.col, rej.column,
-					rej.column[0] ? ": " : "", rej.why);
+				fprintf(stderr, "aicost: %s:%" PRIu64 ":%u: rejected: %s%s%s\n", input_name(in), rej.line,
+					rej.col, rej.column, rej.column[0] ? ": " : "", rej.why);
 			if (stored++ < MAX_STORED_REJECTS &&
 			    st->ops->reject_add(st, src.id, rej.line, rej.col, rej.column, rej.why) < 0)
 				goto out;
@@ -607,8 +611,8 @@ int ingest_focus_file(struct ingest_session *s, const char *path, struct ingest_
 		res->accepted++;
 	}
 	if (printed > s->o.max_print)
-		warning("%s: %" PRIu64 " more rejected rows not shown (see 'aicost sources')", input_name(in),
-			printed - s->o.max_print);
+		fprintf(stderr, "aicost: %s: %" PRIu64 " more rejected rows not shown (see 'aicost sources')\n",
+			input_name(in), printed - s->o.max_print);
 	for (size_t i = 0; i < s->nsegs; i++)
 		if (seg_flush(s, src.id, &s->segs[i]) < 0)
 			goto out;

@@ -180,6 +180,7 @@ int focus_reader_next(struct focus_reader *r, struct focus_row *row, struct focu
 	}
 	r->rows++;
 	row->line = r->csv.line;
+	memset(row->amt, 0, sizeof row->amt); /* absent columns read as 0 */
 	row->extra = r->extra_buf;
 	if (r->csv.nfields != r->nfields) {
 		r->rejected++;
