@@ -876,7 +876,11 @@ static char *price_str(int64_t p)
 static char *make_tags(struct rng *r, int team, int kind, int sub, int *has_team)
 {
 	struct sb b = { 0 };
-	int untagged = rng_pct(r, subs[sub].untag_pct + (kind_is_ai[kind] ? 0 : 5));
+	/* AI spend is newer and watched more closely, so it is tagged a bit
+	 * more often than the long tail of storage and network. */
+	unsigned up = subs[sub].untag_pct;
+	up = kind_is_ai[kind] ? (up > 4 ? up - 4 : 0) : up + 6;
+	int untagged = rng_pct(r, up);
 	int n = 0;
 #define TAG(k, v) do { sb_puts(&b, n++ ? ",\"" : "{\""); sb_puts(&b, (k)); \
 	sb_puts(&b, "\":\""); sb_puts(&b, (v)); sb_puts(&b, "\""); } while (0)
