@@ -384,9 +384,9 @@ static const struct { const char *p; enum workload wl; } wl_tag_values[] = {
 
 /* Tag keys that imply the workload whatever their value (Kubeflow, KServe, ...). */
 static const struct { const char *p; enum workload wl; } wl_tag_keypats[] = {
-	{ "*trainingjob*|*pytorchjob*|*tfjob*|*mpijob*|*trainingkubefloworg*", WL_TRAINING },
-	{ "*inferenceservice*|*servingkserveio*|*servingruntime*", WL_INFERENCE },
-	{ "*notebookkubefloworg*|notebookname", WL_NOTEBOOK },
+	{ "*trainingjob*|*pytorchjob*|*tfjob*|*mpijob*|*training.kubeflow.org*", WL_TRAINING },
+	{ "*inferenceservice*|*serving.kserve.io*|*servingruntime*", WL_INFERENCE },
+	{ "*notebook.kubeflow.org*|notebookname", WL_NOTEBOOK },
 };
 #define WL_NKEYPATS (sizeof wl_tag_keypats / sizeof wl_tag_keypats[0])
 
@@ -664,7 +664,7 @@ int alloc_compile(struct config *cfg)
 		}
 		for (size_t r = 0; r < d->nrules; r++) {
 			struct alloc_rule *ru = &d->rules[r];
-			snprintf(p, sizeof p, "allocation.dimensions.%s.rules[%zu]", d->name, r);
+			snprintf(p, sizeof p, "allocation.dimensions.%s.rules[%zu].match", d->name, r);
 			if (resolve_match(cfg, &ru->match, p) < 0)
 				return -1;
 			snprintf(p, sizeof p, "allocation.dimensions.%s.rules[%zu].value", d->name, r);
