@@ -440,7 +440,10 @@ static void redistribute(struct engine *e, size_t r)
 			pools[k].pool += c->cost;
 			c->cost = 0;
 		} else if (c->shared < 0) {
-			rec[nrec++] = (struct recipient){ b, e->group_vals[cell_gid(c)][over], j };
+			/* Unallocated cost stays unallocated: it does not carry a share. */
+			const char *ov = e->group_vals[cell_gid(c)][over];
+			if (strcmp(ov, e->cfg->dims[sr->over_dim].deflt) != 0)
+				rec[nrec++] = (struct recipient){ b, ov, j };
 		}
 	}
 	qsort(rec, nrec, sizeof *rec, recipient_cmp);
