@@ -66,7 +66,8 @@ $(BUILD)/bench/%: bench/%.c
 
 tools: $(TOOLS_BIN)
 
-test: $(BIN) $(UNIT_BIN) $(FUZZ_SMOKE) $(TOOLS_BIN)
+test: deps
+	@$(MAKE) --no-print-directory $(BIN) $(UNIT_BIN) $(FUZZ_SMOKE) $(TOOLS_BIN)
 	@BUILD=$(BUILD) AICOST_BIN=$(abspath $(BIN)) scripts/run-tests.sh
 
 unit: $(UNIT_BIN)
