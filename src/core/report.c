@@ -711,6 +711,8 @@ int report_run(struct store *st, const struct config *cfg, const struct report_q
 	res->cells = e->ncells;
 	rc = 0;
 out:
+	if (rc < 0)
+		report_release(res);
 	return rc;
 }
 

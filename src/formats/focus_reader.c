@@ -44,7 +44,7 @@ static void quirk(struct focus_reader *r, enum focus_quirk q, uint64_t line, uin
 
 /* ---- header binding ---------------------------------------------------- */
 
-int focus_reader_open(struct focus_reader *r, csv_read_fn read, void *ctx, const char *name)
+static int open_header(struct focus_reader *r, csv_read_fn read, void *ctx, const char *name)
 {
 	int rc;
 	memset(r, 0, sizeof *r);
@@ -101,6 +101,15 @@ int focus_reader_open(struct focus_reader *r, csv_read_fn read, void *ctx, const
 			return error("%s:1:1: not a FOCUS cost and usage file: no %s column", name,
 				     focus_columns[required[i]].name);
 	r->extra_buf = xcalloc(r->nextra ? r->nextra : 1, sizeof *r->extra_buf);
+	return 0;
+}
+
+int focus_reader_open(struct focus_reader *r, csv_read_fn read, void *ctx, const char *name)
+{
+	if (open_header(r, read, ctx, name) < 0) {
+		focus_reader_release(r);
+		return -1;
+	}
 	return 0;
 }
 

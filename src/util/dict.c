@@ -80,7 +80,7 @@ int dict_get(const struct dict *d, const void *key, size_t n, uint64_t h, uint32
 		const struct dict_slot *s = &d->slots[j];
 		if (!s->hash)
 			return 0;
-		if (s->hash == h && s->len == n && memcmp(d->arena + s->off, key, n) == 0) {
+		if (s->hash == h && s->len == n && (n == 0 || memcmp(d->arena + s->off, key, n) == 0)) {
 			*val = s->val;
 			return 1;
 		}
@@ -95,7 +95,8 @@ void dict_put(struct dict *d, const void *key, size_t n, uint64_t h, uint32_t va
 		d->arena_cap = (d->arena_cap + n) * 2 + 4096;
 		d->arena = xrealloc(d->arena, d->arena_cap);
 	}
-	memcpy(d->arena + d->arena_len, key, n);
+	if (n)
+		memcpy(d->arena + d->arena_len, key, n);
 	size_t j = h & (d->cap - 1);
 	while (d->slots[j].hash)
 		j = (j + 1) & (d->cap - 1);
