@@ -49,11 +49,20 @@ void alloc_glob_compile(struct alloc_glob *g, const char *pat)
 	} else if (stars == 2 && pat[0] == '*' && pat[n - 1] == '*' && n > 2) {
 		g->kind = GLOB_CONTAINS;
 	} else {
-		g->kind = GLOB_FNMATCH;
+		g->kind = GLOB_STARS;   /* only '*': literal pieces in order, no fnmatch backtracking */
 	}
 	if (g->kind == GLOB_FNMATCH) {
 		g->pat = xstrdup(pat);
 		g->len = n;
+		return;
+	}
+	if (g->kind == GLOB_STARS) {
+		g->pat = xmalloc(n + 1);
+		g->len = 0;
+		for (size_t i = 0; i < n; i++)
+			if (pat[i] != '*' || !g->len || g->pat[g->len - 1] != '*')
+				g->pat[g->len++] = (char)lc((unsigned char)pat[i]);
+		g->pat[g->len] = 0;
 		return;
 	}
 	/* keep the literal part, lower-cased */
@@ -95,6 +104,39 @@ static int contains_ci(const char *s, size_t sn, const char *p, size_t pn)
 	return 0;
 }
 
+/*
+ * A '*'-only glob on lower-cased s: the first piece anchors at the start
+ * unless the pattern starts with '*', the last at the end unless it ends
+ * with '*', and the middle pieces are found leftmost, which is exact for
+ * '*'-only patterns.
+ */
+static int stars_match(const char *p, size_t pn, const char *s, size_t n)
+{
+	const char *pe = p + pn, *se = s + n;
+	const char *q = memchr(p, '*', pn);   /* there is at least one */
+	size_t first = (size_t)(q - p);
+	if (first > n || memcmp(s, p, first))
+		return 0;
+	s += first;
+	p = q + 1;
+	/* the last piece, anchored at the end (empty if the pattern ends with '*') */
+	const char *lastp = memrchr(p - 1, '*', (size_t)(pe - (p - 1)));
+	size_t lastn = (size_t)(pe - lastp - 1);
+	if (lastn > (size_t)(se - s) || memcmp(se - lastn, lastp + 1, lastn))
+		return 0;
+	se -= lastn;
+	while (p < lastp + 1) {
+		q = memchr(p, '*', (size_t)(pe - p));
+		size_t pl = (size_t)(q - p);
+		const char *hit = pl ? memmem(s, (size_t)(se - s), p, pl) : s;
+		if (!hit)
+			return 0;
+		s = hit + pl;
+		p = q + 1;
+	}
+	return 1;
+}
+
 int alloc_glob_match(const struct alloc_glob *g, const char *s)
 {
 	if (!s || !*s)
@@ -115,6 +157,19 @@ int alloc_glob_match(const struct alloc_glob *g, const char *s)
 		return n >= g->len && eq_ci(s + n - g->len, g->pat, g->len);
 	case GLOB_CONTAINS:
 		return contains_ci(s, strlen(s), g->pat, g->len);
+	case GLOB_STARS: {
+		char stack[512], *lo = stack;
+		n = strlen(s);
+		if (n + 1 > sizeof stack)
+			lo = xmalloc(n + 1);
+		for (size_t i = 0; i < n; i++)
+			lo[i] = (char)lc((unsigned char)s[i]);
+		lo[n] = 0;
+		int r = stars_match(g->pat, g->len, lo, n);
+		if (lo != stack)
+			free(lo);
+		return r;
+	}
 	case GLOB_FNMATCH:
 		return fnmatch(g->pat, s, FNM_CASEFOLD) == 0;
 	}
@@ -395,10 +450,42 @@ struct globset {
 	size_t n;
 };
 
+/*
+ * Speed: a line's classification is the first rule whose conditions hold.
+ * Condition 2i is rule i's first, 2i+1 its second. Which conditions a
+ * column value satisfies depends on that value alone, so it is computed
+ * once per distinct (column, value) and cached as a bit mask; a line then
+ * costs one cache probe per column and a scan over the rule bits.
+ */
+typedef unsigned __int128 wlmask;
+_Static_assert(2 * WL_NRULES <= 128, "wl_rules: at most 64 rules fit the condition mask");
+
+/* The columns the rules read, each once. */
+static const enum focus_col_id wl_cols[] = {
+	FC_SERVICE_NAME, FC_SERVICE_SUBCATEGORY, FC_SKU_METER, FC_SKU_ID, FC_CHARGE_DESCRIPTION,
+	FC_RESOURCE_TYPE, FC_RESOURCE_ID, FC_CONSUMED_UNIT, FC_PRICING_UNIT,
+};
+#define WL_NCOLS (sizeof wl_cols / sizeof wl_cols[0])
+/* Cached values, all columns together; past this, masks are computed uncached. */
+#define WL_CACHE_MAX (1u << 18)
+
+struct wl_cent {
+	uint64_t h;
+	const char *s;
+	size_t len;
+	unsigned col;
+	wlmask mask;
+};
+
 struct wl_compiled {
 	struct globset c1[WL_NRULES], c2[WL_NRULES];
 	struct globset tagvals[WL_NTAGVALS];
 	struct globset keypats[WL_NKEYPATS];
+	wlmask colconds[WL_NCOLS];   /* conditions whose field reads the column */
+	wlmask always;               /* the missing second conditions, always true */
+	struct wl_cent *tab;         /* the cache, guarded by cfg->lock */
+	size_t cap, n;
+	struct alloc_intern strings; /* its keys' storage (only the chunks are used) */
 };
 
 static void globset_compile(struct globset *gs, const char *pats)
@@ -439,14 +526,6 @@ static int globset_match(const struct globset *gs, const char *s)
 	return 0;
 }
 
-static int field_match(const struct globset *gs, enum wl_field f, const struct alloc_line *l)
-{
-	for (int i = 0; i < wf_ncols[f]; i++)
-		if (globset_match(gs, l->vals[wf_cols[f][i]]))
-			return 1;
-	return 0;
-}
-
 static struct wl_compiled *wl_compile(void)
 {
 	struct wl_compiled *w = xcalloc(1, sizeof *w);
@@ -458,6 +537,21 @@ static struct wl_compiled *wl_compile(void)
 		globset_compile(&w->tagvals[i], wl_tag_values[i].p);
 	for (size_t i = 0; i < WL_NKEYPATS; i++)
 		globset_compile(&w->keypats[i], wl_tag_keypats[i].p);
+	for (size_t i = 0; i < WL_NRULES; i++) {
+		const struct wl_rule *r = &wl_rules[i];
+		for (size_t c = 0; c < WL_NCOLS; c++)
+			for (int k = 0; k < WF__COUNT; k++)
+				for (int j = 0; j < wf_ncols[k]; j++) {
+					if (wf_cols[k][j] != wl_cols[c])
+						continue;
+					if (r->f1 == (enum wl_field)k)
+						w->colconds[c] |= (wlmask)1 << (2 * i);
+					if (r->f2 == (enum wl_field)k)
+						w->colconds[c] |= (wlmask)1 << (2 * i + 1);
+				}
+		if (r->f2 == WF_NONE)
+			w->always |= (wlmask)1 << (2 * i + 1);
+	}
 	return w;
 }
 
@@ -473,7 +567,161 @@ static void wl_free(struct wl_compiled *w)
 		globset_release(&w->tagvals[i]);
 	for (size_t i = 0; i < WL_NKEYPATS; i++)
 		globset_release(&w->keypats[i]);
+	while (w->strings.chunks) {
+		struct chunk *c = w->strings.chunks;
+		w->strings.chunks = c->next;
+		free(c);
+	}
+	free(w->tab);
 	free(w);
+}
+
+/* A value's byte pairs, hashed into 4096 bits: most infix patterns are ruled out by two lookups. */
+struct bigrams {
+	uint64_t bits[64];
+};
+
+static inline unsigned bigram(unsigned char a, unsigned char b)
+{
+	return ((unsigned)a * 31u + b) & 4095u;
+}
+
+static int has_bigram(const struct bigrams *bg, unsigned char a, unsigned char b)
+{
+	unsigned h = bigram(a, b);
+	return (bg->bits[h >> 6] >> (h & 63)) & 1;
+}
+
+/* alloc_glob_match on a value already lower-cased (lo, n bytes; orig for fnmatch). */
+static int glob_match_lower(const struct alloc_glob *g, const char *lo, size_t n, const char *orig,
+			    const struct bigrams *bg)
+{
+	switch (g->kind) {
+	case GLOB_EMPTY:
+		return n == 0;
+	case GLOB_ANY:
+		return n > 0;
+	case GLOB_EXACT:
+		return n == g->len && !memcmp(lo, g->pat, n);
+	case GLOB_PREFIX:
+		return n >= g->len && !memcmp(lo, g->pat, g->len);
+	case GLOB_SUFFIX:
+		return n >= g->len && !memcmp(lo + n - g->len, g->pat, g->len);
+	case GLOB_CONTAINS:
+		if (g->len >= 2 && (!has_bigram(bg, (unsigned char)g->pat[0], (unsigned char)g->pat[1]) ||
+				    !has_bigram(bg, (unsigned char)g->pat[g->len - 2], (unsigned char)g->pat[g->len - 1])))
+			return 0;
+		return memmem(lo, n, g->pat, g->len) != NULL;
+	case GLOB_STARS:
+		return stars_match(g->pat, g->len, lo, n);
+	case GLOB_FNMATCH:
+		return fnmatch(g->pat, orig, FNM_CASEFOLD) == 0;
+	}
+	return 0;
+}
+
+/*
+ * Which of column c's conditions value s (non-empty) satisfies. The value
+ * is lower-cased once so the many infix patterns run as memmem.
+ */
+static wlmask wl_value_mask(const struct wl_compiled *w, size_t c, const char *s)
+{
+	char stack[512], *lo = stack;
+	size_t n = strlen(s);
+	if (n + 1 > sizeof stack)
+		lo = xmalloc(n + 1);
+	struct bigrams bg;
+	memset(&bg, 0, sizeof bg);
+	for (size_t i = 0; i < n; i++) {
+		lo[i] = (char)lc((unsigned char)s[i]);
+		if (i) {
+			unsigned h = bigram((unsigned char)lo[i - 1], (unsigned char)lo[i]);
+			bg.bits[h >> 6] |= 1ULL << (h & 63);
+		}
+	}
+	lo[n] = 0;
+	wlmask m = 0, conds = w->colconds[c];
+	for (size_t b = 0; conds; b++, conds >>= 1) {
+		if (!(conds & 1))
+			continue;
+		const struct globset *gs = b & 1 ? &w->c2[b / 2] : &w->c1[b / 2];
+		for (size_t k = 0; k < gs->n; k++)
+			if (glob_match_lower(&gs->g[k], lo, n, s, &bg)) {
+				m |= (wlmask)1 << b;
+				break;
+			}
+	}
+	if (lo != stack)
+		free(lo);
+	return m;
+}
+
+static void wl_cache_grow(struct wl_compiled *w)
+{
+	size_t ncap = w->cap ? 2 * w->cap : 256;
+	struct wl_cent *nt = xcalloc(ncap, sizeof *nt);
+	for (size_t i = 0; i < w->cap; i++) {
+		if (!w->tab[i].s)
+			continue;
+		size_t j = w->tab[i].h & (ncap - 1);
+		while (nt[j].s)
+			j = (j + 1) & (ncap - 1);
+		nt[j] = w->tab[i];
+	}
+	free(w->tab);
+	w->tab = nt;
+	w->cap = ncap;
+}
+
+/*
+ * What a tag key says: bits 0-7 = 1 + the class its name implies (0: none),
+ * bit 8 = it is one of wl_tag_keys, whose value states the class.
+ */
+#define WL_TAGKEY_COL WL_NCOLS
+static size_t canon(const char *s, char *out, size_t cap);
+static wlmask wl_tagkey_info(const struct wl_compiled *w, const char *k)
+{
+	char key[64];
+	wlmask info = 0;
+	if (!canon(k, key, sizeof key))
+		return 0;
+	for (size_t i = 0; i < WL_NKEYPATS && !info; i++)
+		if (globset_match(&w->keypats[i], key))
+			info = 1 + (wlmask)wl_tag_keypats[i].wl;
+	for (size_t i = 0; i < sizeof wl_tag_keys / sizeof wl_tag_keys[0]; i++)
+		if (!strcmp(key, wl_tag_keys[i]))
+			info |= 0x100;
+	return info;
+}
+
+/* Cached wl_value_mask (c < WL_NCOLS) or wl_tagkey_info (c == WL_TAGKEY_COL). Caller holds cfg->lock. */
+static wlmask wl_mask(struct wl_compiled *w, size_t c, const char *s)
+{
+	if (!s || !*s)
+		return 0;
+	/* nearly every line has its own ResourceId: caching those would only evict the useful entries */
+	if (c < WL_NCOLS && wl_cols[c] == FC_RESOURCE_ID)
+		return wl_value_mask(w, c, s);
+	size_t len = strlen(s);
+	uint64_t h = hash_str(s, len) ^ (0x9e3779b97f4a7c15ULL * (c + 1));
+	h = h ? h : 1;
+	if (w->cap) {
+		size_t j = h & (w->cap - 1);
+		for (; w->tab[j].s; j = (j + 1) & (w->cap - 1))
+			if (w->tab[j].h == h && w->tab[j].col == c && w->tab[j].len == len && !memcmp(w->tab[j].s, s, len))
+				return w->tab[j].mask;
+	}
+	wlmask m = c < WL_NCOLS ? wl_value_mask(w, c, s) : wl_tagkey_info(w, s);
+	if (w->n >= WL_CACHE_MAX)
+		return m;   /* bounded memory; unique ResourceIds past this are just computed */
+	if (2 * (w->n + 1) > w->cap)
+		wl_cache_grow(w);
+	size_t j = h & (w->cap - 1);
+	while (w->tab[j].s)
+		j = (j + 1) & (w->cap - 1);
+	w->tab[j] = (struct wl_cent){ h, chunk_dup(&w->strings, s, len), len, (unsigned)c, m };
+	w->n++;
+	return m;
 }
 
 /* Lower case without '-', '_', ' ' into out (cap bytes); 0 if it does not fit. */
@@ -493,32 +741,38 @@ static size_t canon(const char *s, char *out, size_t cap)
 
 enum workload alloc_workload_classify(const struct config *cfg, const struct alloc_line *l)
 {
-	const struct wl_compiled *w = cfg->wl;
-	char key[64];
+	/* the cache is the config's mutable part; cfg->lock guards it */
+	struct wl_compiled *wm = cfg->wl;
+	wlmask m = wm->always;
+	enum workload tagged = WL_OTHER;
 
-	/* tags that say what the workload is */
-	for (size_t t = 0; t < l->ntags; t++) {
-		const char *v = l->tag_vals[t];
-		if (!canon(l->tag_keys[t], key, sizeof key))
-			continue;
-		for (size_t k = 0; k < WL_NKEYPATS; k++)
-			if (globset_match(&w->keypats[k], key))
-				return wl_tag_keypats[k].wl;
-		if (!v || !*v)
-			continue;
-		for (size_t k = 0; k < sizeof wl_tag_keys / sizeof wl_tag_keys[0]; k++) {
-			if (strcmp(key, wl_tag_keys[k]) != 0)
-				continue;
-			for (size_t j = 0; j < WL_NTAGVALS; j++)
-				if (globset_match(&w->tagvals[j], v))
-					return wl_tag_values[j].wl;
+	pthread_mutex_lock((pthread_mutex_t *)&cfg->lock);
+	/* tags that say what the workload is come first */
+	for (size_t t = 0; t < l->ntags && tagged == WL_OTHER; t++) {
+		wlmask info = wl_mask(wm, WL_TAGKEY_COL, l->tag_keys[t]);
+		if (info & 0xff) {
+			tagged = (enum workload)((info & 0xff) - 1);
+			break;
 		}
+		const char *v = l->tag_vals[t];
+		if (!(info & 0x100) || !v || !*v)
+			continue;
+		for (size_t j = 0; j < WL_NTAGVALS; j++)
+			if (globset_match(&wm->tagvals[j], v)) {
+				tagged = wl_tag_values[j].wl;
+				break;
+			}
 	}
-	for (size_t i = 0; i < WL_NRULES; i++) {
-		const struct wl_rule *r = &wl_rules[i];
-		if (field_match(&w->c1[i], r->f1, l) && (r->f2 == WF_NONE || field_match(&w->c2[i], r->f2, l)))
-			return r->wl;
+	if (tagged != WL_OTHER) {
+		pthread_mutex_unlock((pthread_mutex_t *)&cfg->lock);
+		return tagged;
 	}
+	for (size_t c = 0; c < WL_NCOLS; c++)
+		m |= wl_mask(wm, c, l->vals[wl_cols[c]]);
+	pthread_mutex_unlock((pthread_mutex_t *)&cfg->lock);
+	for (size_t i = 0; i < WL_NRULES; i++, m >>= 2)
+		if ((m & 3) == 3)
+			return wl_rules[i].wl;
 	return WL_OTHER;
 }
 

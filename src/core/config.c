@@ -352,7 +352,8 @@ static int done_budget(struct config_loader *ld, const struct cfg_node *n)
 		if (!strcmp(ld->cfg->budgets[i].name, b->name))
 			return bad(ld, n, "budget name " QFMT " is used twice", QARG(b->name));
 	if (b->nalert == 0) {
-		/* warn at 80%, breach at 100%: what FinOps tools default to */
+		/* warn at 80%, breach at 100%: what FinOps tools default to (also for alert_at: []) */
+		free(b->alert_at);
 		b->alert_at = xcalloc(2, sizeof *b->alert_at);
 		b->alert_at[0] = MONEY_ONE / 10 * 8;
 		b->alert_at[1] = MONEY_ONE;

@@ -53,10 +53,11 @@ int cfg_yaml_parse(const char *buf, size_t n, const char *name, struct cfg_node 
 enum alloc_norm { NORM_SLUG, NORM_LOWER, NORM_NONE };
 
 /* A glob compiled at load time: the common shapes avoid fnmatch. */
-enum glob_kind { GLOB_EXACT, GLOB_PREFIX, GLOB_SUFFIX, GLOB_CONTAINS, GLOB_ANY, GLOB_EMPTY, GLOB_FNMATCH };
+enum glob_kind { GLOB_EXACT, GLOB_PREFIX, GLOB_SUFFIX, GLOB_CONTAINS, GLOB_ANY, GLOB_EMPTY, GLOB_STARS, GLOB_FNMATCH };
 struct alloc_glob {
 	enum glob_kind kind;
-	char *pat;               /* EXACT/PREFIX/SUFFIX/CONTAINS: the literal, lower-cased; FNMATCH: the pattern */
+	char *pat;               /* EXACT/PREFIX/SUFFIX/CONTAINS/STARS: the pattern lower-cased (STARS: with its
+				    '*'s, runs collapsed); FNMATCH: the pattern as written */
 	size_t len;
 };
 

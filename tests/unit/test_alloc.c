@@ -278,7 +278,8 @@ static void test_globs(void **state)
 		{ "*bc", "xxBC", 1 }, { "*bc", "c", 0 }, { "*b*", "abc", 1 }, { "*b*", "ac", 0 },
 		{ "*", "x", 1 }, { "*", "", 0 }, { "*", NULL, 0 }, { "", NULL, 1 }, { "", "", 1 }, { "", "x", 0 },
 		{ "a?c", "AbC", 1 }, { "a[bc]d", "acd", 1 }, { "a*b*c", "a-x-b-y-c", 1 }, { "a*b*c", "a-c", 0 },
-		{ "**", "x", 1 }, { "*ml-platform*", "prod-ML-Platform-1", 1 },
+		{ "**", "x", 1 }, { "ab*ba", "aba", 0 }, { "ab*ba", "abba", 1 }, { "*a*b", "XAXB", 1 }, { "*a*b", "xbxa", 0 },
+		{ "a**b*", "ab", 1 }, { "*:sagemaker:*:app/*", "arn:aws:sagemaker:us-east-1:1:app/d/u/JupyterServer/default", 1 }, { "*ml-platform*", "prod-ML-Platform-1", 1 },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct alloc_glob g;
