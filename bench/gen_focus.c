@@ -1647,7 +1647,7 @@ int main(int argc, char **argv)
 		nmonths++;
 	long long special_rows = nmonths * 12;  /* upper bound, refined below */
 	long long planned = 0;
-	for (uint64_t u = 0; planned + special_rows < rows; u++) {
+	for (uint64_t u = 0; rows > 0 && (u == 0 || planned + special_rows < rows); u++) {
 		size_t before = e.n;
 		add_unit(&e, seed, u);
 		for (size_t i = before; i < e.n; i++)
