@@ -93,7 +93,7 @@ struct ingest_session {
 	struct daily_slot *dslots;
 	size_t dcap;
 	struct daily_rec *drecs;
-	size_t ndrecs;
+	size_t ndrecs, drcap;
 	ZSTD_CCtx *zc;
 	struct buf zbuf;
 	struct { char prov[256], acct[256], start[32]; uint32_t id; int valid; } last_period;
@@ -211,21 +211,43 @@ static int tagset_id(struct ingest_session *s, struct focus_reader *r, const str
 	return 0;
 }
 
+/* Might p[0..n) hold a byte below 0x20 (so maybe a separator)? Eight bytes at a time. */
+static int maybe_control(const unsigned char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, p + i, 8);
+		if ((x - 0x20 * ones) & ~x & highs)
+			return 1;
+	}
+	for (; i < n; i++)
+		if (p[i] < 0x20)
+			return 1;
+	return 0;
+}
+
 /* Append one key value to the joined form, escaping the separators. */
 static void put_val(struct buf *b, const struct focus_text *t)
 {
 	if (!t->p) {
-		buf_put(b, "\x1e", 1);
+		buf_put(b, "\x1e\x1f", 2);
+		return;
+	}
+	buf_need(b, (size_t)t->n * 2 + 1);
+	const unsigned char *p = (const unsigned char *)t->p;
+	if (!maybe_control(p, t->n)) {
+		memcpy(b->p + b->n, p, t->n);
+		b->n += t->n;
 	} else {
-		buf_need(b, t->n * 2 + 1);
 		for (uint32_t i = 0; i < t->n; i++) {
-			unsigned char c = (unsigned char)t->p[i];
-			if (c == 0x1d || c == 0x1e || c == 0x1f)
+			if (p[i] == 0x1d || p[i] == 0x1e || p[i] == 0x1f)
 				b->p[b->n++] = 0x1d;
-			b->p[b->n++] = c;
+			b->p[b->n++] = p[i];
 		}
 	}
-	buf_put(b, "\x1f", 1);
+	b->p[b->n++] = 0x1f;
 }
 
 static int line_id(struct ingest_session *s, const struct focus_row *row, uint32_t tagset, uint32_t *id,
@@ -395,7 +417,10 @@ static int daily_add(struct ingest_session *s, int64_t source_id, int32_t day, u
 			sl->key = key;
 			sl->period_id = period;
 			sl->idx = (uint32_t)s->ndrecs;
-			s->drecs = xrealloc(s->drecs, (s->ndrecs + 1) * sizeof *s->drecs);
+			if (s->ndrecs == s->drcap) {
+				s->drcap = s->drcap ? s->drcap * 2 : 4096;
+				s->drecs = xrealloc(s->drecs, s->drcap * sizeof *s->drecs);
+			}
 			d = &s->drecs[s->ndrecs++];
 			memset(d, 0, sizeof *d);
 			d->day = day;
