@@ -11,12 +11,13 @@
 CC      ?= cc
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+# Flags the build needs whatever CFLAGS the user passes.
+ALL_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
            -D_GNU_SOURCE -Isrc -MMD -MP
 LDLIBS  += -lsqlite3 -lz -lzstd -ljansson -lyaml -lcrypto -lm -lpthread
 
 ifdef SANITIZE
-CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
 BUILD   ?= build/san
 else
@@ -48,21 +49,21 @@ $(BIN): $(MAIN_OBJ) $(BUILD)/libaicost.a
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libaicost.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libaicost.a $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libaicost.a $(LDLIBS) -lcmocka
 
 # Fuzz smoke: each target linked with a replay driver (no libFuzzer needed),
 # run over its seed corpus plus mutated inputs under whatever SANITIZE is set.
 $(BUILD)/fuzz-smoke/%: tests/fuzz/%.c tests/fuzz/smoke_driver.c $(BUILD)/libaicost.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/smoke_driver.c $(BUILD)/libaicost.a $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< tests/fuzz/smoke_driver.c $(BUILD)/libaicost.a $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 tools: $(TOOLS_BIN)
 
