@@ -20,6 +20,7 @@ ifdef SANITIZE
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
 BUILD   ?= build/san
+BIN     ?= $(BUILD)/aicost
 else
 BUILD   ?= build/rel
 endif
