@@ -1582,7 +1582,8 @@ int main(int argc, char **argv)
 	const char *start = NULL, *ofile = NULL;
 	int demo = 0;
 
-	for (int i = 1; i < argc; i++) {
+	/* Every option takes a value, so options come in pairs. */
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
@@ -1606,7 +1607,6 @@ int main(int argc, char **argv)
 				die("--profile: bench or demo, not %s", v);
 		} else
 			usage();
-		i++;
 	}
 	if (rows < 0)
 		rows = demo ? 80000 : 1000000;
