@@ -22,6 +22,7 @@
 #include "util/err.h"
 
 #define SEG_ROWS 32768
+#define SEG_MAX_BYTES (8u << 20)  /* all open segment blocks together */
 #define DAILY_FLUSH (1u << 20)   /* bound the in-memory sums: memory stays flat */
 #define MAX_STORED_REJECTS 1000
 
@@ -90,6 +91,7 @@ struct ingest_session {
 	/* per file */
 	struct seg_builder *segs;
 	size_t nsegs;
+	uint64_t nrows_buffered;
 	struct daily_slot *dslots;
 	size_t dcap;
 	struct daily_rec *drecs;
@@ -359,6 +361,16 @@ static int seg_add_row(struct ingest_session *s, int64_t source_id, uint32_t per
 	b->prev_start = row->start;
 	if (++b->nrows >= SEG_ROWS)
 		return seg_flush(s, source_id, b);
+	/* A file spanning many billing periods must not hold a full block for each. */
+	if (d->n > SEG_MAX_BYTES / 8 || (s->nrows_buffered++ & 1023) == 0) {
+		size_t total = 0;
+		for (size_t i = 0; i < s->nsegs; i++)
+			total += s->segs[i].data.n;
+		if (total > SEG_MAX_BYTES)
+			for (size_t i = 0; i < s->nsegs; i++)
+				if (seg_flush(s, source_id, &s->segs[i]) < 0)
+					return -1;
+	}
 	return 0;
 }
 

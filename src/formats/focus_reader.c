@@ -74,14 +74,27 @@ static int open_header(struct focus_reader *r, csv_read_fn read, void *ctx, cons
 		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
 			n--;
 		int id = n ? focus_col_lookup(p, n, &how) : -1;
-		if (id >= 0 && r->field[id] >= 0 && how != 0)
-			id = -1; /* an alias of a column already bound: keep it as an extra */
-		if (id >= 0 && r->field[id] >= 0)
-			return error("%s:%llu:%u: duplicate column '%.*s'", name, (unsigned long long)r->csv.line,
-				     cf->col, (int)n, p);
+		int exact = id >= 0 && strlen(focus_columns[id].name) == n && !memcmp(focus_columns[id].name, p, n);
+		if (id >= 0 && r->field[id] >= 0) {
+			/* Two names for one slot (ProviderName beside ServiceProviderName): the 1.3 name wins, the other stays an extra. */
+			int old = r->field[id];
+			const struct csv_field *of = &r->csv.fields[old];
+			int old_exact = of->n == strlen(focus_columns[id].name) &&
+					!memcmp(of->p, focus_columns[id].name, of->n);
+			if (exact && old_exact)
+				return error("%s:%llu:%u: duplicate column '%.*s'", name, (unsigned long long)r->csv.line,
+					     cf->col, (int)n, p);
+			if (!exact) {
+				id = -1;
+			} else {
+				r->extra_field[r->nextra] = old;
+				r->extra_name[r->nextra++] = xstrndup(of->p, of->n);
+			}
+		}
 		if (id >= 0 && focus_columns[id].role != FR_EXTRA) {
 			r->field[id] = (int)f;
-			if (how == 1)
+			/* ProviderName is the right name up to FOCUS 1.2: only older names are worth a warning. */
+			if (how == 1 && !(n == 12 && !memcmp(p, "ProviderName", 12)))
 				quirk(r, FQ_HEADER_ALIAS, r->csv.line, cf->col, focus_columns[id].name, p, n);
 			else if (how == 2)
 				quirk(r, FQ_HEADER_CASE, r->csv.line, cf->col, focus_columns[id].name, p, n);
@@ -228,7 +241,9 @@ int focus_reader_next(struct focus_reader *r, struct focus_row *row, struct focu
 				if (a == FA_BILLED || a == FA_EFFECTIVE)
 					goto reject_null;
 				row->amt[a] = 0;
-				quirk(r, FQ_NULL_AMOUNT, csv_field_line(&r->csv, fi), F[fi].col, cname, p, n);
+				/* Null quantities are normal (purchases, taxes); null List/ContractedCost are not. */
+				if (a == FA_LIST || a == FA_CONTRACTED)
+					quirk(r, FQ_NULL_AMOUNT, csv_field_line(&r->csv, fi), F[fi].col, cname, p, n);
 				break;
 			}
 			unsigned fl = 0;
