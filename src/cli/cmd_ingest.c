@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/render.h"
 #include "core/ingest.h"
 #include "store/store.h"
 
@@ -50,17 +51,22 @@ int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 		char eff[MONEY_BUFSZ], bil[MONEY_BUFSZ];
 		if (ingest_focus_file(s, a.pos[i], &r) < 0) {
 			rc = EXIT_FAIL;
-			if (fmt == FMT_JSON)
-				printf("%s{\"file\":\"%s\",\"status\":\"failed\"}", i > 1 ? "," : "", a.pos[i]);
+			if (fmt == FMT_JSON) {
+				printf("%s{\"file\":", i > 1 ? "," : "");
+				json_str(stdout, a.pos[i]);
+				printf(",\"status\":\"failed\"}");
+			}
 			continue;
 		}
 		money_str(r.total[FA_EFFECTIVE], eff);
 		money_str(r.total[FA_BILLED], bil);
 		if (fmt == FMT_JSON) {
-			printf("%s{\"file\":\"%s\",\"status\":\"%s\",\"source_id\":%" PRId64 ",\"sha256\":\"%s\","
+			printf("%s{\"file\":", i > 1 ? "," : "");
+			json_str(stdout, a.pos[i]);
+			printf(",\"status\":\"%s\",\"source_id\":%" PRId64 ",\"sha256\":\"%s\","
 			       "\"rows\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64 ","
 			       "\"billed_cost\":%s,\"effective_cost\":%s,\"restated_daily_rows\":%" PRIu64 "}",
-			       i > 1 ? "," : "", a.pos[i], r.duplicate ? "duplicate" : "ingested", r.source_id, r.sha256,
+			       r.duplicate ? "duplicate" : "ingested", r.source_id, r.sha256,
 			       r.rows, r.accepted, r.rejected, bil, eff, r.restated);
 		} else if (r.duplicate) {
 			printf("%s: already ingested as source %" PRId64 " (same sha256), nothing to do\n", a.pos[i],

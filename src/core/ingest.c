@@ -23,7 +23,7 @@
 
 #define SEG_ROWS 32768
 #define SEG_MAX_BYTES (8u << 20)  /* all open segment blocks together */
-#define DAILY_FLUSH (1u << 20)   /* bound the in-memory sums: memory stays flat */
+#define DAILY_FLUSH (1u << 17)   /* bound the in-memory sums (~20 MiB): memory stays flat */
 #define MAX_STORED_REJECTS 1000
 
 /* ---- growable byte buffer ---------------------------------------------- */
@@ -496,9 +496,7 @@ static char *json_quirks(const struct focus_reader *r)
 		json_t *e = json_pack("{s:s,s:I,s:I,s:I,s:s,s:s}", "what", focus_quirk_text[q], "count",
 				      (json_int_t)qi->count, "line", (json_int_t)qi->line, "column", (json_int_t)qi->col,
 				      "field", qi->column, "example", qi->example);
-		char key[16];
-		snprintf(key, sizeof key, "Q%d", q);
-		json_object_set_new(o, key, e);
+		json_object_set_new(o, focus_quirk_key[q], e);
 	}
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);

@@ -503,20 +503,23 @@ static void redistribute(struct engine *e, size_t r)
 
 /* ---- rows --------------------------------------------------------------------- */
 
-static struct report_result *sort_res;
-static money_t *sort_keys;   /* nrows * nby: the value totals of each row's values */
+struct sort_ctx {
+	const struct report_result *res;
+	const money_t *keys;   /* nrows * nby: the total of each row's value, per dimension */
+};
 
-static int row_cmp(const void *a, const void *b)
+static int row_cmp(const void *a, const void *b, void *arg)
 {
+	const struct sort_ctx *sc = arg;
+	const struct report_result *res = sc->res;
 	size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
-	struct report_result *res = sort_res;
 	for (size_t d = 0; d < res->nby; d++) {
 		const char *va = res->rows[ia].vals[d], *vb = res->rows[ib].vals[d];
 		if (va == vb)
 			continue;
 		if (is_time(&res->dims[d]))
 			return strcmp(va, vb);
-		money_t ta = sort_keys[ia * res->nby + d], tb = sort_keys[ib * res->nby + d];
+		money_t ta = sc->keys[ia * res->nby + d], tb = sc->keys[ib * res->nby + d];
 		if (ta != tb)
 			return ta > tb ? -1 : 1;
 		return strcmp(va, vb);
@@ -665,7 +668,7 @@ int report_run(struct store *st, const struct config *cfg, const struct report_q
 	/* Sort: time ascending; other dimensions by their total, largest first. */
 	if (res->nrows > 1) {
 		size_t *idx = xcalloc(res->nrows, sizeof *idx);
-		sort_keys = xcalloc(res->nrows * (e->nby ? e->nby : 1), sizeof *sort_keys);
+		money_t *sort_keys = xcalloc(res->nrows * (e->nby ? e->nby : 1), sizeof *sort_keys);
 		for (size_t d = 0; d < e->nby; d++) {
 			if (is_time(&e->dims[d]))
 				continue;
@@ -693,8 +696,8 @@ int report_run(struct store *st, const struct config *cfg, const struct report_q
 		}
 		for (size_t i = 0; i < res->nrows; i++)
 			idx[i] = i;
-		sort_res = res;
-		qsort(idx, res->nrows, sizeof *idx, row_cmp);
+		struct sort_ctx sc = { res, sort_keys };
+		qsort_r(idx, res->nrows, sizeof *idx, row_cmp, &sc);
 		struct report_row *sorted = xcalloc(res->nrows, sizeof *sorted);
 		for (size_t i = 0; i < res->nrows; i++)
 			sorted[i] = res->rows[idx[i]];
@@ -702,7 +705,6 @@ int report_run(struct store *st, const struct config *cfg, const struct report_q
 		res->rows = sorted;
 		free(idx);
 		free(sort_keys);
-		sort_keys = NULL;
 	}
 	res->total = e->total;
 	res->unallocated = e->unalloc;

@@ -26,6 +26,15 @@ const char *const focus_quirk_text[FQ__COUNT] = {
 	[FQ_TAGS_INVALID] = "Tags is not a JSON object (row kept untagged)",
 };
 
+const char *const focus_quirk_key[FQ__COUNT] = {
+	[FQ_DATETIME_FORMAT] = "datetime_format", [FQ_NULL_TOKEN] = "null_token",
+	[FQ_CUSTOM_COLUMN] = "custom_column", [FQ_VALUE_CASE] = "value_case",
+	[FQ_NUMBER_BLANKS] = "number_blanks", [FQ_NUMBER_ROUNDED] = "number_rounded",
+	[FQ_HEADER_ALIAS] = "header_alias", [FQ_HEADER_CASE] = "header_case",
+	[FQ_NULL_AMOUNT] = "null_amount", [FQ_MISSING_END] = "missing_end",
+	[FQ_TAGS_INVALID] = "tags_invalid",
+};
+
 static void quirk(struct focus_reader *r, enum focus_quirk q, uint64_t line, uint32_t col,
 		  const char *column, const char *val, size_t n)
 {

@@ -73,6 +73,8 @@ struct focus_reader {
 };
 
 extern const char *const focus_quirk_text[FQ__COUNT];
+/* Stable short names (JSON keys in `aicost sources`). */
+extern const char *const focus_quirk_key[FQ__COUNT];
 
 /*
  * Read the header. `name` is used in messages. Returns 0, or -1 after

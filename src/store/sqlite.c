@@ -469,7 +469,7 @@ struct store *store_sqlite_open(const char *path, int create)
 	}
 	sqlite3_busy_timeout(ss->db, 10000);
 	/* WAL: readers never block the ingest writer; NORMAL sync is durable across process crashes. */
-	if (exec(ss, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
+	if (exec(ss, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"
 		     "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF;") < 0)
 		goto fail;
 	sqlite3_create_function(ss->db, "madd", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fn_madd, NULL, NULL);
