@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/alloc.h"
+#include "core/tags.h"
 #include "util/err.h"
 
 const char *const workload_names[WL__COUNT] = { "training", "inference", "notebook", "data", "other" };
@@ -983,18 +984,7 @@ void alloc_match_release(struct alloc_match *m)
 
 static const char *tag_exact(const struct alloc_line *l, const char *key)
 {
-	size_t lo = 0, hi = l->ntags;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(l->tag_keys[mid], key);
-		if (c == 0)
-			return l->tag_vals[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return tags_find(l->tag_keys, l->tag_vals, l->ntags, key);
 }
 
 /* Does tag key s equal canonical key c, ignoring case, '-', '_' and ' '? */

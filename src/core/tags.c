@@ -99,18 +99,23 @@ void tagset_release(struct tagset *t)
 	memset(t, 0, sizeof *t);
 }
 
-const char *tagset_get(const struct tagset *t, const char *key)
+const char *tags_find(const char *const *keys, const char *const *vals, size_t n, const char *key)
 {
-	size_t lo = 0, hi = t->n;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = strcmp(t->keys[mid], key);
+		int c = strcmp(keys[mid], key);
 		if (c == 0)
-			return t->vals[mid];
+			return vals[mid];
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return NULL;
+}
+
+const char *tagset_get(const struct tagset *t, const char *key)
+{
+	return tags_find((const char *const *)t->keys, (const char *const *)t->vals, t->n, key);
 }

@@ -28,5 +28,7 @@ int tagset_parse(const char *json, size_t n, struct tagset *out);
 void tagset_release(struct tagset *t);
 /* Value of key, or NULL. */
 const char *tagset_get(const struct tagset *t, const char *key);
+/* Binary search of parallel key/value arrays sorted by key (strcmp). */
+const char *tags_find(const char *const *keys, const char *const *vals, size_t n, const char *key);
 
 #endif
