@@ -175,9 +175,12 @@ static int chargeback(struct store *st, const struct config *cfg, struct report_
 	q.nby = 6;
 	if (report_run(st, cfg, &q, &r) < 0)
 		return -1;
-	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
-		return error("%s: %s", dir, strerror(errno));
+	int rc = -1;
 	size_t files = 0;
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
+		error("%s: %s", dir, strerror(errno));
+		goto out;
+	}
 	for (size_t i = 0; i < r.nrows;) {
 		const char *who = r.rows[i].vals[0], *mon = r.rows[i].vals[1];
 		char sub[4096], path[4200];
@@ -185,12 +188,16 @@ static int chargeback(struct store *st, const struct config *cfg, struct report_
 		for (char *p = sub + strlen(dir) + 1; *p; p++)
 			if (*p == '/')
 				*p = '_';
-		if (mkdir(sub, 0777) < 0 && errno != EEXIST)
-			return error("%s: %s", sub, strerror(errno));
+		if (mkdir(sub, 0777) < 0 && errno != EEXIST) {
+			error("%s: %s", sub, strerror(errno));
+			goto out;
+		}
 		snprintf(path, sizeof path, "%s/%s.csv", sub, mon);
 		FILE *f = fopen(path, "w");
-		if (!f)
-			return error("%s: %s", path, strerror(errno));
+		if (!f) {
+			error("%s: %s", path, strerror(errno));
+			goto out;
+		}
 		struct table t;
 		const char *head[] = { dim, "month", "ServiceCategory", "ServiceName", "SubAccountName", "ResourceId", "cost" };
 		int money[] = { 0, 0, 0, 0, 0, 0, 1 };
@@ -210,13 +217,17 @@ static int chargeback(struct store *st, const struct config *cfg, struct report_
 		table_set_money(&t, 6, sum);
 		table_print_csv(&t, f);
 		table_release(&t);
-		if (fclose(f) != 0)
-			return error("%s: %s", path, strerror(errno));
+		if (fclose(f) != 0) {
+			error("%s: %s", path, strerror(errno));
+			goto out;
+		}
 		files++;
 	}
 	printf("chargeback: %zu statement%s written under %s/\n", files, files == 1 ? "" : "s", dir);
+	rc = 0;
+out:
 	report_release(&r);
-	return 0;
+	return rc;
 }
 
 int cmd_report(int argc, char **argv, struct cli_ctx *ctx)

@@ -96,6 +96,7 @@ struct engine {
 	size_t nstrs;
 	char currency[16];
 	/* scratch */
+	const char **cur;             /* the current line's value per --by dimension */
 	char *vbuf;
 	size_t vcap;
 	char *kbuf;
@@ -212,7 +213,7 @@ static int load_line(void *arg, uint32_t id, uint32_t tagset, const char *vals, 
 	for (size_t d = 0; d < e->nby; d++) {
 		if (is_time(&e->dims[d]))
 			continue;
-		const char *v = dim_value(e, &e->dims[d], &l, ts, NULL);
+		const char *v = e->cur[d] = dim_value(e, &e->dims[d], &l, ts, NULL);
 		size_t vn = v ? strlen(v) : 1;
 		if (k + vn + 2 > e->kcap) {
 			e->kcap = (k + vn + 2) * 2;
@@ -235,8 +236,7 @@ static int load_line(void *arg, uint32_t id, uint32_t tagset, const char *vals, 
 		for (size_t d = 0; d < e->nby; d++) {
 			if (is_time(&e->dims[d]))
 				continue;
-			const char *v = dim_value(e, &e->dims[d], &l, ts, NULL);
-			gv[d] = intern(e, v ? v : "");
+			gv[d] = intern(e, e->cur[d] ? e->cur[d] : "");
 		}
 		e->group_vals[e->ngroups++] = gv;
 	}
@@ -551,6 +551,7 @@ int report_run(struct store *st, const struct config *cfg, const struct report_q
 	e->q = q;
 	e->nby = q->nby;
 	e->dims = xcalloc(q->nby ? q->nby : 1, sizeof *e->dims);
+	e->cur = xcalloc(q->nby ? q->nby : 1, sizeof *e->cur);
 	e->time_dim = -1;
 	e->unalloc_dim = -1;
 	dict_init(&e->groups);
@@ -742,6 +743,7 @@ void report_release(struct report_result *res)
 		free(e->cells);
 		free(e->where);
 		free(e->dims);
+		free(e->cur);
 		free(e);
 	}
 	memset(res, 0, sizeof *res);
