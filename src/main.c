@@ -15,10 +15,18 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "ingest", cmd_ingest, "load FOCUS cost exports (CSV, .gz, .zst, - for stdin) into the ledger" },
+	{ "ingest", cmd_ingest, "load FOCUS bills, GPU telemetry, LLM usage or business metrics into the ledger" },
+	{ "collect", cmd_collect, "live GPU telemetry: scrape a dcgm-exporter or sample local GPUs (NVML)" },
 	{ "validate", cmd_validate, "FOCUS conformance report; writes nothing" },
 	{ "sources", cmd_sources, "what was ingested: files, rows accepted/rejected, cost totals" },
 	{ "report", cmd_report, "cost allocation, showback and chargeback by any dimension" },
+	{ "unit-cost", cmd_unit_cost, "cost per business unit (per prediction, per 1K tokens, per transaction)" },
+	{ "gpu", cmd_gpu, "GPU hours, utilization, idle hours and idle cost" },
+	{ "carbon", cmd_carbon, "energy (kWh) and emissions (kg CO2e)" },
+	{ "anomalies", cmd_anomalies, "cost anomalies with root-cause drivers" },
+	{ "forecast", cmd_forecast, "spend forecast with prediction intervals and scenarios" },
+	{ "budgets", cmd_budgets, "budget status, forecast breaches and alerts" },
+	{ "check", cmd_check, "policy checks (tags, untagged share, budgets) with an exit code for CI" },
 };
 
 static void usage(FILE *f)

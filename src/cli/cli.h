@@ -72,5 +72,17 @@ int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_validate(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_sources(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_report(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_collect(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_unit_cost(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_gpu(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_carbon(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_anomalies(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_forecast(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_budgets(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_check(int argc, char **argv, struct cli_ctx *ctx);
+/* `ingest KIND`: argv[0] is the kind ("gpu", "llm", "metrics"). */
+int cmd_ingest_gpu(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_ingest_llm(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_ingest_metrics(int argc, char **argv, struct cli_ctx *ctx);
 
 #endif

@@ -1,4 +1,4 @@
-/* cmd_ingest.c - `aicost ingest focus FILE...`. */
+/* cmd_ingest.c - `aicost ingest focus FILE...`, and the dispatch to the other input kinds. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,8 @@ static const struct cli_opt opts[] = {
 	{ "max-errors", 1, 0, "rejected rows printed per file (default 20)" },
 };
 
-static const char usage[] = "ingest focus [--strict] [--format table|json] FILE...";
+static const char usage[] = "ingest focus [--strict] [--format table|json] FILE...\n"
+	"       aicost ingest gpu|llm|metrics ... (see aicost ingest KIND --help)";
 static const char desc[] =
 	"Load FOCUS 1.0-1.3 cost and usage exports into the ledger: CSV, gzip or zstd\n"
 	"(detected from content), or - for standard input. One transaction per file;\n"
@@ -27,12 +28,19 @@ int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct cli_args a;
 	int rc = EXIT_OK;
+	/* The other kinds have flags of their own: dispatch before parsing. */
+	if (argc >= 2 && strcmp(argv[1], "gpu") == 0)
+		return cmd_ingest_gpu(argc - 1, argv + 1, ctx);
+	if (argc >= 2 && strcmp(argv[1], "llm") == 0)
+		return cmd_ingest_llm(argc - 1, argv + 1, ctx);
+	if (argc >= 2 && strcmp(argv[1], "metrics") == 0)
+		return cmd_ingest_metrics(argc - 1, argv + 1, ctx);
 	cli_parse(&a, opts, sizeof opts / sizeof opts[0], argc, argv, usage, desc);
 	enum out_format fmt = cli_format(&a);
 	if (a.npos < 1)
-		usage_error("ingest: missing the input kind (usage: aicost %s)", usage);
+		usage_error("ingest: missing the input kind: focus, gpu, llm or metrics (see aicost ingest --help)");
 	if (strcmp(a.pos[0], "focus") != 0)
-		usage_error("ingest: '%s' is not an input kind this build reads (focus)", a.pos[0]);
+		usage_error("ingest: '%s' is not an input kind (focus, gpu, llm, metrics)", a.pos[0]);
 	if (a.npos < 2)
 		usage_error("ingest focus: no FILE given (use - for standard input)");
 	struct store *st = cli_open_store(ctx, 1);

@@ -10,24 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
-#include "store/store.h"
+#include "store/sqlite_int.h"
 #include "util/err.h"
 
 #define SCHEMA_VERSION "1"
-
-enum stmt_id {
-	S_SOURCE_FIND, S_SOURCE_SIZE, S_SOURCE_ADD, S_SOURCE_UPDATE, S_SOURCE_SCAN, S_REJECT_ADD,
-	S_TAGSET_SCAN, S_TAGSET_ADD, S_LINE_SCAN, S_LINE_ADD, S_PERIOD_FIND, S_PERIOD_ADD,
-	S_SEG_ADD, S_DAILY_ADD, S_DAILY_SCAN0, S_DAY_RANGE,
-	S__COUNT
-};
-
-struct sqlite_store {
-	struct store base;
-	sqlite3 *db;
-	sqlite3_stmt *st[S__COUNT];
-	sqlite3_stmt *scan[FA__COUNT];
-};
 
 static const char *amt_col[FA__COUNT] = { "billed", "effective", "list", "contracted", "consumed", "pricing" };
 
@@ -81,14 +67,43 @@ static const char *const sql[S__COUNT] = {
 	[S_DAY_RANGE] = "SELECT min(day), max(day) FROM daily",
 };
 
-static struct sqlite_store *S(struct store *s)
-{
-	return (struct sqlite_store *)s;
-}
 
-static int dberr(struct sqlite_store *ss, const char *what)
+
+int sq_dberr(struct sqlite_store *ss, const char *what)
 {
 	return error("%s: %s: %s", ss->base.path, what, sqlite3_errmsg(ss->db));
+}
+
+void sq_bind_money(sqlite3_stmt *st, int i, money_t v)
+{
+	unsigned char b[16];
+	size_t n = money_pack(v, b);
+	sqlite3_bind_blob(st, i, b, (int)n, SQLITE_TRANSIENT);
+}
+
+money_t sq_col_money(sqlite3_stmt *st, int i)
+{
+	return money_unpack(sqlite3_column_blob(st, i), (size_t)sqlite3_column_bytes(st, i));
+}
+
+int sq_exec(struct sqlite_store *ss, const char *q)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(ss->db, q, NULL, NULL, &msg) != SQLITE_OK) {
+		error("%s: %s", ss->base.path, msg ? msg : "sqlite error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int sq_run(struct sqlite_store *ss, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sq_dberr(ss, what);
+	return 0;
 }
 
 static void fn_madd(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -104,37 +119,9 @@ static void fn_madd(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_blob(ctx, out, (int)n, SQLITE_TRANSIENT);
 }
 
-static void bind_money(sqlite3_stmt *st, int i, money_t v)
-{
-	unsigned char b[16];
-	size_t n = money_pack(v, b);
-	sqlite3_bind_blob(st, i, b, (int)n, SQLITE_TRANSIENT);
-}
 
-static money_t col_money(sqlite3_stmt *st, int i)
-{
-	return money_unpack(sqlite3_column_blob(st, i), (size_t)sqlite3_column_bytes(st, i));
-}
 
-static int exec(struct sqlite_store *ss, const char *q)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(ss->db, q, NULL, NULL, &msg) != SQLITE_OK) {
-		error("%s: %s", ss->base.path, msg ? msg : "sqlite error");
-		sqlite3_free(msg);
-		return -1;
-	}
-	return 0;
-}
 
-static int run(struct sqlite_store *ss, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return dberr(ss, what);
-	return 0;
-}
 
 static void sq_close(struct store *s)
 {
@@ -148,13 +135,13 @@ static void sq_close(struct store *s)
 	free(ss);
 }
 
-static int sq_begin(struct store *s) { return exec(S(s), "BEGIN IMMEDIATE"); }
-static int sq_commit(struct store *s) { return exec(S(s), "COMMIT"); }
+static int sq_begin(struct store *s) { return sq_exec(S(s), "BEGIN IMMEDIATE"); }
+static int sq_commit(struct store *s) { return sq_exec(S(s), "COMMIT"); }
 static int sq_rollback(struct store *s)
 {
 	if (sqlite3_get_autocommit(S(s)->db))
 		return 0;
-	return exec(S(s), "ROLLBACK");
+	return sq_exec(S(s), "ROLLBACK");
 }
 
 static int sq_source_find(struct store *s, const char *sha, int64_t *id)
@@ -167,7 +154,7 @@ static int sq_source_find(struct store *s, const char *sha, int64_t *id)
 		*id = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return dberr(ss, "find source");
+		return sq_dberr(ss, "find source");
 	return rc == SQLITE_ROW;
 }
 
@@ -179,7 +166,7 @@ static int sq_source_has_size(struct store *s, uint64_t bytes)
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return dberr(ss, "find source");
+		return sq_dberr(ss, "find source");
 	return rc == SQLITE_ROW;
 }
 
@@ -193,7 +180,7 @@ static int sq_source_add(struct store *s, struct source_rec *r)
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)r->bytes);
 	sqlite3_bind_int64(st, 5, r->batch);
 	sqlite3_bind_text(st, 6, r->ingested_at, -1, SQLITE_STATIC);
-	if (run(ss, st, "add source") < 0)
+	if (sq_run(ss, st, "add source") < 0)
 		return -1;
 	r->id = sqlite3_last_insert_rowid(ss->db);
 	return 0;
@@ -208,7 +195,7 @@ static int sq_source_update(struct store *s, const struct source_rec *r)
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)r->rows_accepted);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)r->rows_rejected);
 	for (int a = 0; a < FA__COUNT; a++)
-		bind_money(st, 5 + a, r->total[a]);
+		sq_bind_money(st, 5 + a, r->total[a]);
 	sqlite3_bind_text(st, 11, r->extras_json, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 12, r->warnings_json, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 13, r->status ? r->status : "active", -1, SQLITE_STATIC);
@@ -216,7 +203,7 @@ static int sq_source_update(struct store *s, const struct source_rec *r)
 	sqlite3_bind_int64(st, 15, r->max_day);
 	sqlite3_bind_int64(st, 16, (sqlite3_int64)r->bytes);
 	sqlite3_bind_text(st, 17, r->sha256, -1, SQLITE_STATIC);
-	return run(ss, st, "update source");
+	return sq_run(ss, st, "update source");
 }
 
 static int sq_source_scan(struct store *s, int (*cb)(void *, const struct source_rec *), void *arg)
@@ -237,7 +224,7 @@ static int sq_source_scan(struct store *s, int (*cb)(void *, const struct source
 		r.rows_accepted = (uint64_t)sqlite3_column_int64(st, 8);
 		r.rows_rejected = (uint64_t)sqlite3_column_int64(st, 9);
 		for (int a = 0; a < FA__COUNT; a++)
-			r.total[a] = col_money(st, 10 + a);
+			r.total[a] = sq_col_money(st, 10 + a);
 		r.extras_json = (const char *)sqlite3_column_text(st, 16);
 		r.warnings_json = (const char *)sqlite3_column_text(st, 17);
 		r.status = (const char *)sqlite3_column_text(st, 18);
@@ -248,7 +235,7 @@ static int sq_source_scan(struct store *s, int (*cb)(void *, const struct source
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return dberr(ss, "scan sources");
+		return sq_dberr(ss, "scan sources");
 	return out;
 }
 
@@ -261,7 +248,7 @@ static int sq_reject_add(struct store *s, int64_t sid, uint64_t line, uint32_t c
 	sqlite3_bind_int64(st, 3, col);
 	sqlite3_bind_text(st, 4, column, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, why, -1, SQLITE_STATIC);
-	return run(ss, st, "add reject");
+	return sq_run(ss, st, "add reject");
 }
 
 static int sq_tagset_scan(struct store *s, int (*cb)(void *, uint32_t, const char *, size_t), void *arg)
@@ -275,7 +262,7 @@ static int sq_tagset_scan(struct store *s, int (*cb)(void *, uint32_t, const cha
 			break;
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return dberr(ss, "scan tag sets");
+		return sq_dberr(ss, "scan tag sets");
 	return out;
 }
 
@@ -284,7 +271,7 @@ static int sq_tagset_add(struct store *s, const char *json, size_t n, uint32_t *
 	struct sqlite_store *ss = S(s);
 	sqlite3_stmt *st = ss->st[S_TAGSET_ADD];
 	sqlite3_bind_text(st, 1, json, (int)n, SQLITE_STATIC);
-	if (run(ss, st, "add tag set") < 0)
+	if (sq_run(ss, st, "add tag set") < 0)
 		return -1;
 	*id = (uint32_t)sqlite3_last_insert_rowid(ss->db);
 	return 0;
@@ -301,7 +288,7 @@ static int sq_line_scan(struct store *s, int (*cb)(void *, uint32_t, uint32_t, c
 			break;
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return dberr(ss, "scan lines");
+		return sq_dberr(ss, "scan lines");
 	return out;
 }
 
@@ -311,7 +298,7 @@ static int sq_line_add(struct store *s, uint32_t tagset, const char *vals, size_
 	sqlite3_stmt *st = ss->st[S_LINE_ADD];
 	sqlite3_bind_int64(st, 1, tagset);
 	sqlite3_bind_blob(st, 2, vals, (int)n, SQLITE_STATIC);
-	if (run(ss, st, "add line") < 0)
+	if (sq_run(ss, st, "add line") < 0)
 		return -1;
 	*id = (uint32_t)sqlite3_last_insert_rowid(ss->db);
 	return 0;
@@ -331,12 +318,12 @@ static int sq_period_get(struct store *s, const char *prov, const char *acct, co
 	if (rc == SQLITE_ROW)
 		return 0;
 	if (rc != SQLITE_DONE)
-		return dberr(ss, "find period");
+		return sq_dberr(ss, "find period");
 	st = ss->st[S_PERIOD_ADD];
 	sqlite3_bind_text(st, 1, prov, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, acct, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, start, -1, SQLITE_STATIC);
-	if (run(ss, st, "add period") < 0)
+	if (sq_run(ss, st, "add period") < 0)
 		return -1;
 	*id = (uint32_t)sqlite3_last_insert_rowid(ss->db);
 	return 0;
@@ -351,7 +338,7 @@ static int sq_seg_add(struct store *s, int64_t sid, uint32_t pid, uint64_t first
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)first);
 	sqlite3_bind_int64(st, 4, nrows);
 	sqlite3_bind_blob(st, 5, blob, (int)n, SQLITE_STATIC);
-	return run(ss, st, "add segment");
+	return sq_run(ss, st, "add segment");
 }
 
 static int sq_daily_add(struct store *s, int64_t sid, const struct daily_rec *recs, size_t n)
@@ -366,8 +353,8 @@ static int sq_daily_add(struct store *s, int64_t sid, const struct daily_rec *re
 		sqlite3_bind_int64(st, 4, d->period_id);
 		sqlite3_bind_int64(st, 5, d->n);
 		for (int a = 0; a < FA__COUNT; a++)
-			bind_money(st, 6 + a, d->amt[a]);
-		if (run(ss, st, "add daily sums") < 0)
+			sq_bind_money(st, 6 + a, d->amt[a]);
+		if (sq_run(ss, st, "add daily sums") < 0)
 			return -1;
 	}
 	return 0;
@@ -389,7 +376,7 @@ static int sq_restate(struct store *s, uint32_t pid, int64_t sid, int64_t batch,
 	*deleted = 0;
 	for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
 		if (sqlite3_prepare_v2(ss->db, q[i], -1, &st, NULL) != SQLITE_OK)
-			return dberr(ss, "restate");
+			return sq_dberr(ss, "restate");
 		if (i < 2)
 			sqlite3_bind_int64(st, 1, pid);
 		sqlite3_bind_int64(st, 2, sid);
@@ -397,7 +384,7 @@ static int sq_restate(struct store *s, uint32_t pid, int64_t sid, int64_t batch,
 		int rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)
-			return dberr(ss, "restate");
+			return sq_dberr(ss, "restate");
 		if (i == 0)
 			*deleted = (uint64_t)sqlite3_changes(ss->db);
 	}
@@ -412,7 +399,7 @@ static int sq_daily_scan(struct store *s, int32_t from, int32_t to, int amt,
 		char q[160];
 		snprintf(q, sizeof q, "SELECT day, line_id, %s FROM daily WHERE day BETWEEN ?1 AND ?2", amt_col[amt]);
 		if (sqlite3_prepare_v2(ss->db, q, -1, &ss->scan[amt], NULL) != SQLITE_OK)
-			return dberr(ss, "prepare scan");
+			return sq_dberr(ss, "prepare scan");
 	}
 	sqlite3_stmt *st = ss->scan[amt];
 	sqlite3_bind_int64(st, 1, from);
@@ -420,11 +407,11 @@ static int sq_daily_scan(struct store *s, int32_t from, int32_t to, int amt,
 	int rc, out = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((out = cb(arg, (int32_t)sqlite3_column_int64(st, 0), (uint32_t)sqlite3_column_int64(st, 1),
-			      col_money(st, 2))) != 0)
+			      sq_col_money(st, 2))) != 0)
 			break;
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return dberr(ss, "scan daily sums");
+		return sq_dberr(ss, "scan daily sums");
 	return out;
 }
 
@@ -440,9 +427,24 @@ static int sq_day_range(struct store *s, int32_t *min, int32_t *max)
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return dberr(ss, "day range");
+		return sq_dberr(ss, "day range");
 	return any;
 }
+
+/*
+ * The schemas of the other areas (each in its own sqlite_<area>.c), run
+ * after the core one whenever the ledger is opened for writing. Readers
+ * never create tables: an area's read ops treat a missing table as empty.
+ */
+static const char *const area_schema[] = {
+	/* ---- GPU telemetry (sqlite_gpu.c) ---- */
+
+	/* ---- LLM usage and business metrics (sqlite_metrics.c) ---- */
+
+	/* ---- alert state: budgets (sqlite_alerts.c) ---- */
+
+	NULL,
+};
 
 static const struct store_ops sqlite_ops = {
 	.close = sq_close, .begin = sq_begin, .commit = sq_commit, .rollback = sq_rollback,
@@ -452,6 +454,12 @@ static const struct store_ops sqlite_ops = {
 	.line_scan = sq_line_scan, .line_add = sq_line_add, .period_get = sq_period_get,
 	.seg_add = sq_seg_add, .daily_add = sq_daily_add, .restate = sq_restate,
 	.daily_scan = sq_daily_scan, .day_range = sq_day_range,
+	/* ---- GPU telemetry ---- */
+
+	/* ---- LLM usage and business metrics ---- */
+
+	/* ---- alert state: budgets ---- */
+
 };
 
 struct store *store_sqlite_open(const char *path, int create)
@@ -469,13 +477,16 @@ struct store *store_sqlite_open(const char *path, int create)
 	}
 	sqlite3_busy_timeout(ss->db, 10000);
 	/* WAL: readers never block the ingest writer; NORMAL sync is durable across process crashes. */
-	if (exec(ss, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"
+	if (sq_exec(ss, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-32768;"
 		     "PRAGMA temp_store=MEMORY; PRAGMA foreign_keys=OFF;") < 0)
 		goto fail;
 	sqlite3_create_function(ss->db, "madd", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fn_madd, NULL, NULL);
 	/* Readers never write: a report must not wait on a running ingest. */
-	if (create && exec(ss, schema) < 0)
+	if (create && sq_exec(ss, schema) < 0)
 		goto fail;
+	for (size_t i = 0; create && i < sizeof area_schema / sizeof area_schema[0]; i++)
+		if (area_schema[i] && sq_exec(ss, area_schema[i]) < 0)
+			goto fail;
 	if (!create) {
 		sqlite3_stmt *chk = NULL;
 		int ok = sqlite3_prepare_v2(ss->db, "SELECT 1 FROM daily LIMIT 0", -1, &chk, NULL) == SQLITE_OK;
@@ -487,7 +498,7 @@ struct store *store_sqlite_open(const char *path, int create)
 	}
 	for (int i = 0; i < S__COUNT; i++)
 		if (sql[i] && sqlite3_prepare_v3(ss->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &ss->st[i], NULL) != SQLITE_OK) {
-			dberr(ss, "prepare");
+			sq_dberr(ss, "prepare");
 			goto fail;
 		}
 	return &ss->base;

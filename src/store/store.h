@@ -84,6 +84,13 @@ struct store_ops {
 	int (*daily_scan)(struct store *s, int32_t from, int32_t to, int amt,
 			  int (*cb)(void *arg, int32_t day, uint32_t line_id, money_t v), void *arg);
 	int (*day_range)(struct store *s, int32_t *min, int32_t *max);  /* 1 if any data */
+
+	/* ---- GPU telemetry ---- */
+
+	/* ---- LLM usage and business metrics ---- */
+
+	/* ---- alert state: budgets ---- */
+
 };
 
 struct store {

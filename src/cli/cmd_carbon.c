@@ -1,0 +1,9 @@
+/* cmd_carbon.c - placeholder until the command lands (see the open issues). */
+#include "cli/cli.h"
+
+int cmd_carbon(int argc, char **argv, struct cli_ctx *ctx)
+{
+	(void)argc; (void)ctx;
+	error("%s: not built yet", argv[0]);
+	return EXIT_FAIL;
+}
