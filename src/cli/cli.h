@@ -67,6 +67,19 @@ struct store *cli_open_store(struct cli_ctx *ctx, int create);
 /* Load the config (an empty one if none). Returns 0 or -1 after reporting. */
 int cli_load_config(struct cli_ctx *ctx, struct config *cfg);
 
+/* ---- the options analysis commands share (query_opts.c) ---- */
+struct report_query;
+/* --cost NAME -> FA_* (usage error if unknown); NULL -> effective. */
+int cli_parse_cost(const char *s);
+const char *cli_cost_name(int amount);
+/* Fill amount (--cost), from_day/to_day (--from/--to) and where (--where) of q. */
+void cli_query_from_args(const struct cli_args *a, struct report_query *q);
+/* "a, b,c" -> {"a","b","c"}; free with cli_strv_free. */
+char **cli_split_commas(const char *s, size_t *n);
+/* --by, defaulting to team when the config has it, else ServiceName. */
+char **cli_by_or_default(const char *by, const struct config *cfg, size_t *n);
+void cli_strv_free(char **v, size_t n);
+
 /* Commands. */
 int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_validate(int argc, char **argv, struct cli_ctx *ctx);

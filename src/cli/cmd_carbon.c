@@ -1,9 +1,305 @@
-/* cmd_carbon.c - placeholder until the command lands (see the open issues). */
+/*
+ * cmd_carbon.c - `aicost carbon`: energy (kWh) and emissions (kg CO2e) by
+ * any dimension.
+ *
+ * The report engine does the grouping: each FOCUS line's ConsumedQuantity is
+ * scaled by its CCF estimate (core/carbon.h) once to kWh and once to kg CO2e,
+ * and its cost is summed beside them, so energy, emissions and the cost they
+ * belong to come out by the same dimensions and rules (allocation, shared
+ * cost, --where). Rows are matched across the runs by their dimension values.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include "cli/cli.h"
+#include "cli/render.h"
+#include "core/alloc.h"
+#include "core/carbon.h"
+#include "core/config.h"
+#include "core/report.h"
+#include "formats/focus.h"
+#include "store/store.h"
+#include "util/dict.h"
+
+static const struct cli_opt opts[] = {
+	{ "by", 1, 0, "dimensions, comma separated (default team, else ServiceName)" },
+	{ "where", 1, 1, "DIM=VALUE filter; repeat to AND" },
+	{ "from", 1, 0, "first charge day, YYYY-MM-DD (UTC)" },
+	{ "to", 1, 0, "last charge day, YYYY-MM-DD (inclusive)" },
+	{ "cost", 1, 0, "cost column shown beside the energy (default effective)" },
+	{ "format", 1, 0, "table|csv|json" },
+	{ "cpu-util", 1, 0, "average CPU utilization assumed, percent (default 50, as CCF)" },
+	{ "gpu-util", 1, 0, "average GPU utilization assumed, percent (default 50)" },
+};
+
+static const char usage[] = "carbon [--by DIMS] [--where DIM=VALUE]... [--from D] [--to D] [--format F]";
+static const char desc[] =
+	"Energy (kWh, data-center PUE included) and location-based emissions (kg CO2e)\n"
+	"of billed usage, estimated with the Cloud Carbon Footprint method: compute\n"
+	"instance-hours from vCPU and GPU power (average watts = min + utilization x\n"
+	"(max - min)), storage GB-months, network GB; times the region's grid factor.\n"
+	"Charges with no energy method (API calls, tokens, support) are counted, not\n"
+	"zeroed: 'coverage' is the share of usage cost the estimate covers. See docs/carbon.md.";
+
+/* The report runs: energy, emissions, all cost, usage cost, usage cost with an estimate. */
+enum { RUN_KWH, RUN_KG, RUN_COST, RUN_USAGE, RUN_COVERED, RUN__COUNT };
+
+struct scale_ctx {
+	const struct carbon_model *m;
+	int run;
+	size_t lines, estimated, fallback_factor;
+};
+
+static int scale_line(void *arg, const struct alloc_line *l, money_t *scale)
+{
+	struct scale_ctx *c = arg;
+	struct carbon_est e;
+	if (c->run == RUN_USAGE) {
+		const char *cc = l->vals[FC_CHARGE_CATEGORY];
+		*scale = MONEY_ONE;
+		return !cc || !strcasecmp(cc, "Usage");
+	}
+	enum carbon_kind k = carbon_estimate(c->m, l, &e);
+	if (c->run == RUN_KWH) {
+		c->lines++;
+		if (k != CK_NONE) {
+			c->estimated++;
+			c->fallback_factor += (size_t)e.factor_estimated;
+		}
+	}
+	if (k == CK_NONE)
+		return 0;
+	switch (c->run) {
+	case RUN_KWH:
+		*scale = carbon_fixed(e.kwh_per_unit);
+		break;
+	case RUN_KG:
+		*scale = carbon_fixed(e.kwh_per_unit * e.kg_per_kwh);
+		break;
+	default:
+		*scale = MONEY_ONE;
+	}
+	return 1;
+}
+
+struct row {
+	const char **vals;
+	money_t v[RUN__COUNT];
+};
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	if (x->v[RUN_KG] != y->v[RUN_KG])
+		return x->v[RUN_KG] > y->v[RUN_KG] ? -1 : 1;
+	return x->v[RUN_COST] > y->v[RUN_COST] ? -1 : x->v[RUN_COST] < y->v[RUN_COST];
+}
+
+static size_t key_of(const char *const *vals, size_t n, char *buf, size_t cap)
+{
+	size_t k = 0;
+	for (size_t d = 0; d < n; d++) {
+		size_t vn = strlen(vals[d]);
+		if (k + vn + 1 > cap)
+			vn = cap > k + 1 ? cap - k - 1 : 0;
+		memcpy(buf + k, vals[d], vn);
+		k += vn;
+		if (k < cap)
+			buf[k++] = 0x1f;
+	}
+	return k;
+}
+
+static void pct(money_t part, money_t total, char *out)
+{
+	money_t p = 0;
+	if (total == 0) {
+		strcpy(out, "-");
+		return;
+	}
+	money_muldiv(part, money_from_int(100), total, &p);
+	money_format(p, out, 1, 1);
+	strcat(out, "%");
+}
 
 int cmd_carbon(int argc, char **argv, struct cli_ctx *ctx)
 {
-	(void)argc; (void)ctx;
-	error("%s: not built yet", argv[0]);
-	return EXIT_FAIL;
+	struct cli_args a;
+	struct config cfg;
+	struct report_query q = { 0 };
+	struct report_result res[RUN__COUNT];
+	struct store *st = NULL;
+	struct carbon_model *m = NULL;
+	struct row *rows = NULL;
+	struct dict idx;
+	size_t nrows = 0, nby = 0;
+	char **by = NULL;
+	int rc = EXIT_FAIL, ran = 0;
+
+	cli_parse(&a, opts, sizeof opts / sizeof opts[0], argc, argv, usage, desc);
+	enum out_format fmt = cli_format(&a);
+	if (a.npos)
+		usage_error("carbon: unexpected argument '%s'", a.pos[0]);
+	cli_query_from_args(&a, &q);
+	int cost_col = q.amount;
+	struct carbon_opts co = { .cpu_util = 0.5, .gpu_util = 0.5 };
+	const char *u;
+	if ((u = cli_get(&a, "cpu-util"))) {
+		char *end;
+		co.cpu_util = strtod(u, &end) / 100.0;
+		if (*end || co.cpu_util < 0 || co.cpu_util > 1)
+			usage_error("--cpu-util: '%s' is not a percentage (0-100)", u);
+	}
+	if ((u = cli_get(&a, "gpu-util"))) {
+		char *end;
+		co.gpu_util = strtod(u, &end) / 100.0;
+		if (*end || co.gpu_util < 0 || co.gpu_util > 1)
+			usage_error("--gpu-util: '%s' is not a percentage (0-100)", u);
+	}
+	dict_init(&idx);
+	if (cli_load_config(ctx, &cfg) < 0)
+		goto out_args;
+	by = cli_by_or_default(cli_get(&a, "by"), &cfg, &nby);
+	q.by = (const char *const *)by;
+	q.nby = nby;
+	if (!(m = carbon_load(&co)))
+		goto out;
+	if (!(st = cli_open_store(ctx, 0)))
+		goto out;
+
+	struct scale_ctx sc = { .m = m };
+	for (int r = 0; r < RUN__COUNT; r++) {
+		sc.run = r;
+		q.amount = r == RUN_KWH || r == RUN_KG ? FA_CONSUMED_QTY : cost_col;
+		q.line_scale = r == RUN_COST ? NULL : scale_line;
+		q.line_scale_arg = &sc;
+		if (report_run(st, &cfg, &q, &res[r]) < 0)
+			goto out;
+		ran = r + 1;
+	}
+	/* Join the four results on their dimension values. */
+	char kbuf[4096];
+	for (int r = 0; r < RUN__COUNT; r++)
+		for (size_t i = 0; i < res[r].nrows; i++) {
+			size_t k = key_of(res[r].rows[i].vals, nby, kbuf, sizeof kbuf);
+			uint64_t h = hash_bytes(kbuf, k);
+			uint32_t at;
+			if (!dict_get(&idx, kbuf, k, h, &at)) {
+				at = (uint32_t)nrows;
+				dict_put(&idx, kbuf, k, h, at);
+				rows = xrealloc(rows, (nrows + 1) * sizeof *rows);
+				memset(&rows[nrows], 0, sizeof *rows);
+				rows[nrows++].vals = res[r].rows[i].vals;
+			}
+			rows[at].v[r] += res[r].rows[i].cost;
+		}
+	qsort(rows, nrows, sizeof *rows, row_cmp);
+	money_t tot[RUN__COUNT] = { 0 };
+	for (int r = 0; r < RUN__COUNT; r++)
+		tot[r] = res[r].total;
+
+	if (fmt == FMT_JSON) {
+		printf("{\"method\":\"ccf\",\"cost_metric\":\"%s\",\"currency\":", cli_cost_name(cost_col));
+		json_str(stdout, res[RUN_COST].currency);
+		printf(",\"by\":[");
+		for (size_t d = 0; d < nby; d++) {
+			printf(d ? "," : "");
+			json_str(stdout, by[d]);
+		}
+		printf("],\"rows\":[");
+		for (size_t i = 0; i < nrows; i++) {
+			printf(i ? ",{" : "{");
+			for (size_t d = 0; d < nby; d++) {
+				json_str(stdout, by[d]);
+				putchar(':');
+				json_str(stdout, rows[i].vals[d]);
+				putchar(',');
+			}
+			printf("\"kwh\":");
+			json_money(stdout, money_round(rows[i].v[RUN_KWH], 9));
+			printf(",\"kg_co2e\":");
+			json_money(stdout, money_round(rows[i].v[RUN_KG], 9));
+			printf(",\"cost\":");
+			json_money(stdout, rows[i].v[RUN_COST]);
+			printf(",\"usage_cost\":");
+			json_money(stdout, rows[i].v[RUN_USAGE]);
+			printf(",\"estimated_cost\":");
+			json_money(stdout, rows[i].v[RUN_COVERED]);
+			putchar('}');
+		}
+		printf("],\"total_kwh\":");
+		json_money(stdout, money_round(tot[RUN_KWH], 9));
+		printf(",\"total_kg_co2e\":");
+		json_money(stdout, money_round(tot[RUN_KG], 9));
+		printf(",\"total_cost\":");
+		json_money(stdout, tot[RUN_COST]);
+		printf(",\"usage_cost\":");
+		json_money(stdout, tot[RUN_USAGE]);
+		printf(",\"unestimated_usage_cost\":");
+		json_money(stdout, tot[RUN_USAGE] - tot[RUN_COVERED]);
+		printf(",\"lines\":%zu,\"lines_estimated\":%zu,\"lines_fallback_grid_factor\":%zu}\n", sc.lines,
+		       sc.estimated, sc.fallback_factor);
+	} else {
+		const char **head = xcalloc(nby + 4, sizeof *head);
+		int *money = xcalloc(nby + 4, sizeof *money);
+		for (size_t d = 0; d < nby; d++)
+			head[d] = by[d];
+		head[nby] = "kwh";
+		head[nby + 1] = "kg_co2e";
+		head[nby + 2] = "cost";
+		head[nby + 3] = "coverage";
+		money[nby] = money[nby + 1] = 2;
+		money[nby + 2] = 1;
+		money[nby + 3] = 2;
+		struct table t;
+		table_init(&t, nby + 4, head, money);
+		for (size_t i = 0; i < nrows; i++) {
+			char b[MONEY_BUFSZ + 2];
+			table_add_row(&t);
+			for (size_t d = 0; d < nby; d++)
+				table_set(&t, d, rows[i].vals[d][0] || fmt == FMT_CSV ? rows[i].vals[d] : "(none)");
+			money_format(rows[i].v[RUN_KWH], b, fmt == FMT_CSV ? 0 : 3, fmt == FMT_CSV ? 9 : 3);
+			table_set(&t, nby, b);
+			money_format(rows[i].v[RUN_KG], b, fmt == FMT_CSV ? 0 : 3, fmt == FMT_CSV ? 9 : 3);
+			table_set(&t, nby + 1, b);
+			table_set_money(&t, nby + 2, rows[i].v[RUN_COST]);
+			pct(rows[i].v[RUN_COVERED], rows[i].v[RUN_USAGE], b);
+			table_set(&t, nby + 3, b);
+		}
+		if (fmt == FMT_CSV) {
+			table_print_csv(&t, stdout);
+		} else {
+			char kwh[MONEY_BUFSZ], kg[MONEY_BUFSZ], un[MONEY_BUFSZ + 16], cov[MONEY_BUFSZ + 2];
+			printf("energy and emissions (CCF estimate, location-based), %s cost\n\n", cli_cost_name(cost_col));
+			table_print(&t, stdout);
+			money_format(tot[RUN_KWH], kwh, 3, 3);
+			money_format(tot[RUN_KG], kg, 3, 3);
+			money_human(tot[RUN_USAGE] - tot[RUN_COVERED], un);
+			pct(tot[RUN_COVERED], tot[RUN_USAGE], cov);
+			printf("\ntotal      %s kWh, %s kg CO2e\n", kwh, kg);
+			printf("coverage   %s of usage cost has an energy estimate; %s has no method (API calls, tokens, fees)\n",
+			       cov, un);
+			if (sc.fallback_factor)
+				printf("note       %zu of %zu estimated lines are in a region without a grid factor: the"
+				       " provider's mean was used\n", sc.fallback_factor, sc.estimated);
+		}
+		table_release(&t);
+		free(head);
+		free(money);
+	}
+	rc = EXIT_OK;
+out:
+	for (int r = 0; r < ran; r++)
+		report_release(&res[r]);
+	free(rows);
+	dict_release(&idx);
+	if (st)
+		st->ops->close(st);
+	carbon_free(m);
+	cli_strv_free(by, nby);
+	config_release(&cfg);
+out_args:
+	cli_args_release(&a);
+	return rc;
 }

@@ -30,43 +30,6 @@ static const char desc[] =
 	"and day/week/month. The footer shows the unallocated cost and the untagged share.\n"
 	"--chargeback DIR writes DIR/<team>/<YYYY-MM>.csv, one statement per team and month.";
 
-static int parse_cost(const char *s)
-{
-	static const char *names[] = { "billed", "effective", "list", "contracted" };
-	if (!s)
-		return FA_EFFECTIVE;
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	usage_error("--cost: '%s' is not one of billed, effective, list, contracted", s);
-}
-
-static char **split_commas(const char *s, size_t *n)
-{
-	char **out = NULL;
-	*n = 0;
-	while (s && *s) {
-		const char *c = strchr(s, ',');
-		size_t len = c ? (size_t)(c - s) : strlen(s);
-		while (len && *s == ' ')
-			s++, len--;
-		while (len && s[len - 1] == ' ')
-			len--;
-		if (len) {
-			out = xrealloc(out, (*n + 1) * sizeof *out);
-			out[(*n)++] = xstrndup(s, len);
-		}
-		s = c ? c + 1 : NULL;
-	}
-	return out;
-}
-
-static const char *cost_name(int a)
-{
-	static const char *n[] = { "billed", "effective", "list", "contracted" };
-	return n[a];
-}
-
 static void share(money_t part, money_t total, char *out, size_t n)
 {
 	money_t pct = 0;
@@ -86,7 +49,7 @@ static void print_json(const struct report_result *r, const struct report_query 
 	}
 	fprintf(f, "{\"currency\":");
 	json_str(f, r->currency);
-	fprintf(f, ",\"cost_metric\":\"%s\",\"from\":", cost_name(q->amount));
+	fprintf(f, ",\"cost_metric\":\"%s\",\"from\":", cli_cost_name(q->amount));
 	json_str(f, from);
 	fprintf(f, ",\"to\":");
 	json_str(f, to);
@@ -151,7 +114,7 @@ static void print_table(const struct report_result *r, const struct report_query
 		format_day(r->to_day, to);
 	}
 	fill_table(r, &t);
-	fprintf(f, "%s cost, %s to %s, %s\n\n", cost_name(q->amount), from, to, r->currency);
+	fprintf(f, "%s cost, %s to %s, %s\n\n", cli_cost_name(q->amount), from, to, r->currency);
 	table_print(&t, f);
 	money_human(r->total, tot);
 	money_human(r->unallocated, un);
@@ -245,24 +208,11 @@ int cmd_report(int argc, char **argv, struct cli_ctx *ctx)
 	enum out_format fmt = cli_format(&a);
 	if (a.npos)
 		usage_error("report: unexpected argument '%s'", a.pos[0]);
-	q.amount = parse_cost(cli_get(&a, "cost"));
-	q.from_day = INT64_MIN;
-	q.to_day = INT64_MAX;
-	if (cli_get(&a, "from") && parse_day(cli_get(&a, "from"), &q.from_day) < 0)
-		usage_error("--from: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "from"));
-	if (cli_get(&a, "to") && parse_day(cli_get(&a, "to"), &q.to_day) < 0)
-		usage_error("--to: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "to"));
-	q.where = cli_all(&a, "where", &q.nwhere);
+	cli_query_from_args(&a, &q);
 	q.no_shared = cli_has(&a, "no-shared");
 	if (cli_load_config(ctx, &cfg) < 0)
 		goto out_args;
-	by = split_commas(cli_get(&a, "by"), &nby);
-	if (!nby) {
-		int t = alloc_dim_find(&cfg, "team");
-		by = xrealloc(by, sizeof *by);
-		by[0] = xstrdup(t >= 0 && cfg.dims[t].configured ? "team" : "ServiceName");
-		nby = 1;
-	}
+	by = cli_by_or_default(cli_get(&a, "by"), &cfg, &nby);
 	q.by = (const char *const *)by;
 	q.nby = nby;
 	st = cli_open_store(ctx, 0);
@@ -290,9 +240,7 @@ int cmd_report(int argc, char **argv, struct cli_ctx *ctx)
 out:
 	if (st)
 		st->ops->close(st);
-	for (size_t i = 0; i < nby; i++)
-		free(by[i]);
-	free(by);
+	cli_strv_free(by, nby);
 	config_release(&cfg);
 out_args:
 	cli_args_release(&a);

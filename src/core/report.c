@@ -87,6 +87,7 @@ struct engine {
 	struct tagset *tagsets;       /* by id */
 	size_t ntagsets;
 	struct line_info *lines;      /* by id */
+	money_t *scale;               /* by id, only with q->line_scale */
 	size_t nlines;
 	struct dict groups;           /* joined values -> gid */
 	const char ***group_vals;     /* gid -> non-time values */
@@ -197,6 +198,10 @@ static int load_line(void *arg, uint32_t id, uint32_t tagset, const char *vals, 
 		size_t nn = (size_t)id * 2 + 1024;
 		e->lines = xrealloc(e->lines, nn * sizeof *e->lines);
 		memset(e->lines + e->nlines, 0, (nn - e->nlines) * sizeof *e->lines);
+		if (e->q->line_scale) {
+			e->scale = xrealloc(e->scale, nn * sizeof *e->scale);
+			memset(e->scale + e->nlines, 0, (nn - e->nlines) * sizeof *e->scale);
+		}
 		e->nlines = nn;
 	}
 	struct line_info *li = &e->lines[id];
@@ -204,6 +209,15 @@ static int load_line(void *arg, uint32_t id, uint32_t tagset, const char *vals, 
 	for (size_t w = 0; w < e->nwhere; w++) {
 		const char *v = dim_value(e, &e->where[w].dim, &l, ts, NULL);
 		if (!v || strcmp(v, e->where[w].value) != 0) {
+			li->pass = 0;
+			return 0;
+		}
+	}
+	if (e->q->line_scale) {
+		int keep = e->q->line_scale(e->q->line_scale_arg, &l, &e->scale[id]);
+		if (keep < 0)
+			return -1;
+		if (!keep) {
 			li->pass = 0;
 			return 0;
 		}
@@ -337,6 +351,8 @@ static int on_daily(void *arg, int32_t day, uint32_t line_id, money_t v)
 	const struct line_info *li = &e->lines[line_id];
 	if (!li->pass)
 		return 0;
+	if (e->scale && money_muldiv(v, e->scale[line_id], MONEY_ONE, &v) < 0)
+		return error("scaled sum overflows");
 	struct cell *c = cell_get(e, li->gid, bucket(e, day), li->shared);
 	if (money_add(&c->cost, v) < 0 || money_add(&e->total, v) < 0)
 		return error("cost sum overflows");
@@ -730,6 +746,7 @@ void report_release(struct report_result *res)
 			tagset_release(&e->tagsets[i]);
 		free(e->tagsets);
 		free(e->lines);
+		free(e->scale);
 		for (size_t g = 0; g < e->ngroups; g++)
 			free(e->group_vals[g]);
 		free(e->group_vals);

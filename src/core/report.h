@@ -16,6 +16,7 @@
 
 struct store;
 struct config;
+struct alloc_line;
 
 enum dim_kind { DK_COLUMN, DK_TAG, DK_ALLOC, DK_DAY, DK_WEEK, DK_MONTH };
 
@@ -39,6 +40,14 @@ struct report_query {
 	int amount;              /* FA_* column to sum */
 	int64_t from_day, to_day;    /* inclusive; INT64_MIN/INT64_MAX = all */
 	int no_shared;           /* skip shared-cost redistribution */
+	/*
+	 * Optional: turn each line's daily amounts into another quantity (energy,
+	 * emissions). Called once per line that passes --where; the line's daily
+	 * amounts are multiplied by *scale (exact, half-even). Return 0 to skip
+	 * the line, 1 to keep it, -1 to fail (after reporting).
+	 */
+	int (*line_scale)(void *arg, const struct alloc_line *l, money_t *scale);
+	void *line_scale_arg;
 };
 
 struct report_row {
