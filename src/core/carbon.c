@@ -58,6 +58,7 @@ struct carbon_model {
 	struct inst_row *inst;
 	size_t ninst;
 	char scratch[64];         /* the last instance type recognized by pattern */
+	char attached[24];        /* a GPU named after it with '+', or "" */
 };
 
 static enum prov provider_of(const char *p)
@@ -397,12 +398,21 @@ static int find_type(struct carbon_model *m, const struct alloc_line *l, const s
 	for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) {
 		const char *s = l->vals[cols[c]];
 		while (s && *s) {
-			while (*s && (isspace((unsigned char)*s) || strchr(",;:()[]{}\"'/=", *s)))
+			while (*s && (isspace((unsigned char)*s) || strchr(",;:()[]{}\"'/=+", *s)))
 				s++;
 			const char *b = s;
-			while (*s && !isspace((unsigned char)*s) && !strchr(",;:()[]{}\"'/=", *s))
+			while (*s && !isspace((unsigned char)*s) && !strchr(",;:()[]{}\"'/=+", *s))
 				s++;
 			size_t n = (size_t)(s - b);
+			/* Managed-service prefixes: SageMaker ml.g5.xlarge, RDS db.r5.large, ElastiCache cache.m5.large. */
+			static const char *const pre[] = { "ml.", "db.", "cache.", NULL };
+			for (const char *const *pp = pre; *pp; pp++) {
+				size_t pn = strlen(*pp);
+				if (n > pn + 4 && !strncasecmp(b, *pp, pn) && memchr(b + pn, '.', n - pn)) {
+					b += pn;
+					n -= pn;
+				}
+			}
 			if (!n || !looks_like_type(b, n))
 				continue;
 			const struct inst_row *r = catalog_type(m, b, n);
@@ -411,6 +421,17 @@ static int find_type(struct carbon_model *m, const struct alloc_line *l, const s
 				continue;
 			*cat = r;
 			*vcpus = v;
+			/* GCP N1 VMs name an attached GPU after a '+': "n1-standard-4+T4". */
+			m->attached[0] = 0;
+			if (*s == '+') {
+				const char *g = s + 1, *ge = g;
+				while (*ge && (isalnum((unsigned char)*ge) || *ge == '-'))
+					ge++;
+				if (ge > g && (size_t)(ge - g) < sizeof m->attached) {
+					memcpy(m->attached, g, (size_t)(ge - g));
+					m->attached[ge - g] = 0;
+				}
+			}
 			size_t k = n < sizeof m->scratch - 1 ? n : sizeof m->scratch - 1;
 			for (size_t i = 0; i < k; i++)
 				m->scratch[i] = (char)tolower((unsigned char)b[i]);
@@ -447,7 +468,7 @@ enum carbon_kind carbon_estimate(const struct carbon_model *cm, const struct all
 	static const char *const gb_hours[] = { "gbhours", "gbhour", "gbhrs", "gibhours", "gibhour", "gigabytehours",
 						"gigabyteperhour", NULL };
 	static const char *const gb_months[] = { "gbmonths", "gbmonth", "gbmo", "gibmonths", "gibmonth", "gbpermonth",
-						 "gigabytemonths", "gigabytemonth", NULL };
+						 "gigabytemonths", "gigabytemonth", "gibymo", NULL };
 	static const char *const gbs[] = { "gb", "gib", "gigabytes", "gigabyte", NULL };
 	char unit[48];
 	const char *cat = l->vals[FC_SERVICE_CATEGORY];
@@ -471,14 +492,16 @@ enum carbon_kind carbon_estimate(const struct carbon_model *cm, const struct all
 		kwh = vcpus * cpu_w / 1000.0;
 		if (inst) {
 			kwh += inst->mem_gib * MEMORY_KWH_PER_GB_HOUR;
-			const struct gpu_row *g = inst->gpus ? gpu_power(m, inst->gpu_model) : NULL;
-			if (g) {
-				double gw = g->idle_w + m->o.gpu_util * (g->max_w - g->idle_w);
-				out->gpu_kwh_per_unit = inst->gpus * gw / 1000.0 * pue;
-				kwh += inst->gpus * gw / 1000.0;
-				out->gpu_model = inst->gpu_model;
-				out->gpus = inst->gpus;
-			}
+		}
+		const char *gm = inst && inst->gpus ? inst->gpu_model : m->attached[0] ? m->attached : NULL;
+		int ngpu = inst && inst->gpus ? inst->gpus : 1;
+		const struct gpu_row *g = gm ? gpu_power(m, gm) : NULL;
+		if (g) {
+			double gw = g->idle_w + m->o.gpu_util * (g->max_w - g->idle_w);
+			out->gpu_kwh_per_unit = ngpu * gw / 1000.0 * pue;
+			kwh += ngpu * gw / 1000.0;
+			out->gpu_model = g->model;
+			out->gpus = ngpu;
 		}
 		out->kind = CK_INSTANCE;
 		out->instance_type = m->scratch;

@@ -73,6 +73,25 @@ static void c5_by_name(void **state)
 	assert_null(e.gpu_model);
 }
 
+/* SageMaker's ml. prefix; a GPU attached with '+' on GCP N1 (4 vCPUs + one T4: 8 + 0.5 x 63 = 39.5 W). */
+static void prefixes_and_attached(void **state)
+{
+	struct alloc_line l;
+	struct carbon_est e;
+	line(&l, "AWS", "us-east-1", "AI and Machine Learning", "Hours", "$7.09 per ml.g5.12xlarge hour");
+	assert_int_equal(carbon_estimate(model, &l, &e), CK_INSTANCE);
+	assert_string_equal(e.instance_type, "g5.12xlarge");
+	assert_int_equal(e.gpus, 4);
+	line(&l, "Google Cloud", "us-central1", "AI and Machine Learning", "Hours", "$0.54 per n1-standard-4+T4 hour (Iowa)");
+	assert_int_equal(carbon_estimate(model, &l, &e), CK_INSTANCE);
+	assert_string_equal(e.instance_type, "n1-standard-4");
+	assert_string_equal(e.gpu_model, "T4");
+	assert_int_equal(e.gpus, 1);
+	assert_true(fabs(e.gpu_kwh_per_unit - 0.0395 * 1.1) < 1e-12);
+	line(&l, "Google Cloud", "us-central1", "Storage", "GiBy.mo", "pd-ssd");
+	assert_int_equal(carbon_estimate(model, &l, &e), CK_STORAGE);
+}
+
 /* Azure size names carry the vCPU count; Azure regions match "East US" to "eastus". */
 static void azure_names(void **state)
 {
@@ -135,6 +154,7 @@ int main(void)
 		cmocka_unit_test(g5_xlarge),
 		cmocka_unit_test(c5_by_name),
 		cmocka_unit_test(azure_names),
+		cmocka_unit_test(prefixes_and_attached),
 		cmocka_unit_test(storage_and_network),
 		cmocka_unit_test(no_method_and_fallback),
 		cmocka_unit_test(fixed_point),
