@@ -251,7 +251,11 @@ int cmd_budgets(int argc, char **argv, struct cli_ctx *ctx)
 			last, (long long)(bo.as_of - s[0].ledger_last), bo.as_of - s[0].ledger_last == 1 ? "" : "s", today);
 	}
 	if (notify) {
-		if (alert_record(st, s, n, &as) < 0 || alert_deliver(st, &ao, &as) < 0)
+		/* Budgets without targets write nothing; the outbox may still hold older alerts to deliver. */
+		int targets = 0;
+		for (size_t i = 0; i < n; i++)
+			targets |= s[i].b->nnotify > 0;
+		if ((targets && alert_record(st, s, n, &as) < 0) || alert_deliver(st, &ao, &as) < 0)
 			goto out;
 	}
 	if (fmt == FMT_JSON) {
