@@ -686,3 +686,11 @@ void policy_report_release(struct policy_report *rep)
 	free(rep->r);
 	memset(rep, 0, sizeof *rep);
 }
+
+int policy_validate(const struct config *cfg)
+{
+	struct policies pol;
+	int rc = parse_policies(cfg, &pol);
+	policies_release(&pol);
+	return rc;
+}

@@ -70,4 +70,7 @@ struct policy_opts {
 int policy_run(struct store *st, const struct config *cfg, const struct policy_opts *o, struct policy_report *out);
 void policy_report_release(struct policy_report *r);
 
+/* Parse and validate `policies:` only (no ledger). Returns 0 or -1 after reporting. */
+int policy_validate(const struct config *cfg);
+
 #endif
