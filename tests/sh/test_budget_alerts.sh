@@ -97,15 +97,33 @@ run 2026-10-27
 run 2026-10-28
 run 2026-10-31
 [ "$(count)" = 4 ] || fail "the queued alert was delivered more than once: $(count)"
+
+# Two runs at the same time on a new budget (two crossings): still one delivery each.
+cat >>aicost.yaml <<EOF2
+  - name: gpu-tight
+    scope: { ServiceName: GPU Compute }
+    limit: 100
+    notify: [ "webhook:http://127.0.0.1:$port/hook/T000SECRET/B000SECRET" ]
+EOF2
+pids=
+for i in 1 2 3; do
+	"$bin" --db t.db --config aicost.yaml budgets --as-of 2026-10-31 --name gpu-tight >/dev/null 2>"err$i" &
+	pids="$pids $!"
+done
+for p in $pids; do wait "$p" || fail "a concurrent run failed"; done
+for i in 1 2 3; do [ -s "err$i" ] && { cat "err$i"; fail "concurrent run $i complained"; }; done
+[ "$(count)" = 6 ] || fail "concurrent runs: $(count) alerts, want 6"
 stop_receiver
 
 python3 - got.jsonl <<'EOF' || fail "payload check"
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
-keys = sorted((r["body"]["aicost"]["basis"], r["body"]["aicost"]["threshold"]) for r in recs)
-assert keys == [("actual", 0.5), ("actual", 1), ("forecast", 0.5), ("forecast", 1)], keys
+keys = sorted((r["body"]["aicost"]["budget"], r["body"]["aicost"]["basis"], r["body"]["aicost"]["threshold"]) for r in recs)
+assert keys == [("chatbot-monthly", "actual", 0.5), ("chatbot-monthly", "actual", 1), ("chatbot-monthly", "forecast", 0.5),
+                ("chatbot-monthly", "forecast", 1), ("gpu-tight", "actual", 0.8), ("gpu-tight", "actual", 1)], keys
 ids = {r["body"]["aicost"]["id"] for r in recs}
-assert len(ids) == 4, ids
+assert len(ids) == 6, ids
+recs = [r for r in recs if r["body"]["aicost"]["budget"] == "chatbot-monthly"]
 for r in recs:
     b = r["body"]
     assert r["path"] == "/hook/T000SECRET/B000SECRET"
@@ -120,5 +138,5 @@ last = [r["body"]["aicost"] for r in recs if r["body"]["aicost"]["basis"] == "ac
 assert last["amount"] == 260 and last["status"] == "breach" and last["breach_date"] == "2026-10-25", last
 EOF
 n=$(sqlite3 t.db "SELECT count(*) FROM budget_alert; SELECT count(*) FROM alert_outbox WHERE delivered_at IS NULL")
-[ "$n" = "$(printf '4\n0')" ] || fail "ledger alert state: $n"
-echo "budget alerts test: ok (4 crossings, 4 deliveries, 1 across a receiver outage)"
+[ "$n" = "$(printf '6\n0')" ] || fail "ledger alert state: $n"
+echo "budget alerts test: ok (6 crossings, 6 deliveries, 1 across a receiver outage, 3 concurrent runs)"
