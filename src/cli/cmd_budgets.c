@@ -255,7 +255,7 @@ int cmd_budgets(int argc, char **argv, struct cli_ctx *ctx)
 		int targets = 0;
 		for (size_t i = 0; i < n; i++)
 			targets |= s[i].b->nnotify > 0;
-		if ((targets && alert_record(st, s, n, &as) < 0) || alert_deliver(st, &ao, &as) < 0)
+		if ((targets && alert_record(st, s, n, &as) < 0) || alert_deliver(st, &cfg, &ao, &as) < 0)
 			goto out;
 	}
 	if (fmt == FMT_JSON) {

@@ -176,6 +176,14 @@ static size_t webhook_targets(const struct budget *b, const char **out, struct a
 	return n;
 }
 
+/* The key that stands for a target URL in the ledger: "sha256:" + 32 hex digits. */
+static void target_key(const char *url, char out[40])
+{
+	char hex[65];
+	sha256_hex(url, strlen(url), hex);
+	snprintf(out, 40, "sha256:%.32s", hex);
+}
+
 int alert_record(struct store *st, const struct budget_status *s, size_t n, struct alert_stats *stats)
 {
 	int rc = -1, began = 0;
@@ -188,6 +196,15 @@ int alert_record(struct store *st, const struct budget_status *s, size_t n, stru
 		const struct budget *b = s[i].b;
 		const char **targets = xcalloc(b->nnotify ? b->nnotify : 1, sizeof *targets);
 		size_t nt = webhook_targets(b, targets, stats);
+		char (*keys)[40] = xcalloc(nt ? nt : 1, sizeof *keys);
+		char (*shown)[256] = xcalloc(nt ? nt : 1, sizeof *shown);
+		const char **kp = xcalloc(nt ? nt : 1, sizeof *kp), **sp = xcalloc(nt ? nt : 1, sizeof *sp);
+		for (size_t t = 0; t < nt; t++) {
+			target_key(targets[t], keys[t]);
+			webhook_redact(targets[t], shown[t], sizeof shown[t]);
+			kp[t] = keys[t];
+			sp[t] = shown[t];
+		}
 		struct budget_crossing *cx = xcalloc(b->nalert ? b->nalert : 1, sizeof *cx);
 		size_t nc = nt ? budget_crossings(&s[i], cx) : 0;
 		int bad = 0;
@@ -204,7 +221,7 @@ int alert_record(struct store *st, const struct budget_status *s, size_t n, stru
 				break;
 			}
 			struct alert_rec a = { id, b->name, ps, thr, basis, asof, cx[k].amount, b->limit };
-			int r = st->ops->alert_add(st, &a, targets, nt, payload);
+			int r = st->ops->alert_add(st, &a, kp, sp, nt, payload);
 			free(payload);
 			if (r < 0)
 				bad = -1;
@@ -215,6 +232,10 @@ int alert_record(struct store *st, const struct budget_status *s, size_t n, stru
 		}
 		free(cx);
 		free(targets);
+		free(keys);
+		free(shown);
+		free(kp);
+		free(sp);
 		if (bad)
 			goto out;
 	}
@@ -246,7 +267,7 @@ static void sleep_s(double s)
 
 struct pending {
 	int64_t id;
-	char *alert_id, *target, *payload;
+	char *alert_id, *target, *shown, *payload;
 };
 
 struct pending_list {
@@ -258,11 +279,28 @@ static int collect(void *arg, const struct outbox_rec *r)
 {
 	struct pending_list *l = arg;
 	l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
-	l->v[l->n++] = (struct pending){ r->id, xstrdup(r->alert_id), xstrdup(r->target), xstrdup(r->payload) };
+	l->v[l->n++] = (struct pending){ r->id, xstrdup(r->alert_id), xstrdup(r->target),
+					 xstrdup(r->target_shown ? r->target_shown : "(webhook)"), xstrdup(r->payload) };
 	return 0;
 }
 
-int alert_deliver(struct store *st, const struct alert_opts *o, struct alert_stats *stats)
+/* The URL of a target key among the config's webhook targets, or NULL. */
+static const char *resolve(const struct config *cfg, const char *key)
+{
+	for (size_t i = 0; i < cfg->nbudgets; i++)
+		for (size_t k = 0; k < cfg->budgets[i].nnotify; k++) {
+			const char *t = cfg->budgets[i].notify[k];
+			char kk[40];
+			if (strncmp(t, "webhook:", 8) != 0)
+				continue;
+			target_key(t + 8, kk);
+			if (!strcmp(kk, key))
+				return t + 8;
+		}
+	return NULL;
+}
+
+int alert_deliver(struct store *st, const struct config *cfg, const struct alert_opts *o, struct alert_stats *stats)
 {
 	struct pending_list l = { 0 };
 	double budget = o && o->time_budget_s > 0 ? o->time_budget_s : 30;
@@ -276,8 +314,13 @@ int alert_deliver(struct store *st, const struct alert_opts *o, struct alert_sta
 		goto out;
 	for (size_t i = 0; i < l.n; i++) {
 		struct pending *p = &l.v[i];
-		char red[256];
-		webhook_redact(p->target, red, sizeof red);
+		const char *red = p->shown, *url = resolve(cfg, p->target);
+		if (!url) {
+			/* The ledger keeps no URLs: a target removed from the config cannot be reached. */
+			warning("alert %s: its target %s is no longer in the config; kept queued", p->alert_id, red);
+			stats->undelivered++;
+			continue;
+		}
 		double left = deadline - mono();
 		if (left <= 0.05) {
 			stats->undelivered++;
@@ -295,7 +338,7 @@ int alert_deliver(struct store *st, const struct alert_opts *o, struct alert_sta
 		for (;;) {
 			left = deadline - mono();
 			attempts++;
-			if (webhook_post(p->target, p->payload, strlen(p->payload), p->alert_id, left < 10 ? left : 10, &r) < 0)
+			if (webhook_post(url, p->payload, strlen(p->payload), p->alert_id, left < 10 ? left : 10, &r) < 0)
 				break;
 			if (r.ok || !r.retry || attempts >= max_attempts)
 				break;
@@ -321,6 +364,7 @@ out:
 	for (size_t i = 0; i < l.n; i++) {
 		free(l.v[i].alert_id);
 		free(l.v[i].target);
+		free(l.v[i].shown);
 		free(l.v[i].payload);
 	}
 	free(l.v);

@@ -50,9 +50,12 @@ char *alert_payload(const struct budget_status *s, const struct budget_crossing 
 int alert_record(struct store *st, const struct budget_status *s, size_t n, struct alert_stats *stats);
 
 /*
- * Deliver the outbox. Failures are warnings (with the URL redacted) and
+ * Deliver the outbox. The ledger stores a key per target, not its URL
+ * (hook URLs carry secrets): URLs are looked up among cfg's webhook
+ * targets, and an entry whose target left the config stays queued with a
+ * warning. Failures are warnings (with the URL redacted) and
  * stay queued; returns 0, or -1 only when the ledger itself failed.
  */
-int alert_deliver(struct store *st, const struct alert_opts *o, struct alert_stats *stats);
+int alert_deliver(struct store *st, const struct config *cfg, const struct alert_opts *o, struct alert_stats *stats);
 
 #endif

@@ -6,6 +6,10 @@
  *   budget_alert   one row per crossing; the UNIQUE key is the
  *                  once-per-period rule.
  *   alert_outbox   one row per (alert, target): the payload, attempts,
+ *                  (the target is a key, "sha256:" + 32 hex digits of the
+ *                  URL, and its redacted form: hook URLs carry secrets, so
+ *                  the ledger never holds them; delivery resolves the key
+ *                  against the config's targets)
  *                  the last error (already redacted), a lease so two
  *                  concurrent runs never send the same row, and
  *                  delivered_at once a receiver answered 2xx. Delivered
@@ -24,7 +28,7 @@ const char sq_alerts_schema[] =
 	" period_start TEXT NOT NULL, threshold TEXT NOT NULL, basis TEXT NOT NULL, amount BLOB, limit_amount BLOB,"
 	" as_of TEXT, fired_at INTEGER, UNIQUE(budget, period_start, threshold, basis));"
 	"CREATE TABLE IF NOT EXISTS alert_outbox(id INTEGER PRIMARY KEY, alert_id TEXT NOT NULL, target TEXT NOT NULL,"
-	" payload TEXT NOT NULL, created_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, last_attempt INTEGER,"
+	" target_shown TEXT, payload TEXT NOT NULL, created_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, last_attempt INTEGER,"
 	" last_status INTEGER, last_error TEXT, lease_until INTEGER NOT NULL DEFAULT 0, delivered_at INTEGER,"
 	" UNIQUE(alert_id, target));"
 	"CREATE INDEX IF NOT EXISTS alert_outbox_pending ON alert_outbox(delivered_at, id);";
@@ -34,8 +38,9 @@ enum { A_ADD, A_QUEUE, A_PENDING, A_CLAIM, A_RESULT, A__COUNT };
 static const char *const alert_sql[A__COUNT] = {
 	[A_ADD] = "INSERT OR IGNORE INTO budget_alert(id, budget, period_start, threshold, basis, amount, limit_amount,"
 		  " as_of, fired_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,unixepoch())",
-	[A_QUEUE] = "INSERT OR IGNORE INTO alert_outbox(alert_id, target, payload, created_at) VALUES(?1,?2,?3,unixepoch())",
-	[A_PENDING] = "SELECT id, alert_id, target, payload, created_at, attempts FROM alert_outbox"
+	[A_QUEUE] = "INSERT OR IGNORE INTO alert_outbox(alert_id, target, target_shown, payload, created_at)"
+		    " VALUES(?1,?2,?4,?3,unixepoch())",
+	[A_PENDING] = "SELECT id, alert_id, target, payload, created_at, attempts, target_shown FROM alert_outbox"
 		      " WHERE delivered_at IS NULL AND lease_until <= ?1 ORDER BY id",
 	[A_CLAIM] = "UPDATE alert_outbox SET lease_until = ?3 WHERE id = ?1 AND delivered_at IS NULL AND lease_until <= ?2",
 	[A_RESULT] = "UPDATE alert_outbox SET attempts = attempts + ?4, last_attempt = ?2, last_status = ?5, last_error = ?6,"
@@ -89,8 +94,8 @@ int sq_alert_init(struct store *s)
 	return 0;
 }
 
-int sq_alert_add(struct store *s, const struct alert_rec *a, const char *const *targets, size_t ntargets,
-		 const char *payload)
+int sq_alert_add(struct store *s, const struct alert_rec *a, const char *const *targets, const char *const *shown,
+		 size_t ntargets, const char *payload)
 {
 	struct sqlite_store *ss = S(s);
 	sqlite3_stmt *st = stmt(ss, A_ADD);
@@ -115,6 +120,7 @@ int sq_alert_add(struct store *s, const struct alert_rec *a, const char *const *
 		sqlite3_bind_text(st, 1, a->id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, targets[i], -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, payload, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, shown[i], -1, SQLITE_STATIC);
 		if (sq_run(ss, st, "queue alert") < 0)
 			return -1;
 	}
@@ -140,6 +146,7 @@ int sq_outbox_pending(struct store *s, int64_t now, int (*cb)(void *, const stru
 		r.payload = (const char *)sqlite3_column_text(st, 3);
 		r.created_at = sqlite3_column_int64(st, 4);
 		r.attempts = sqlite3_column_int(st, 5);
+		r.target_shown = (const char *)sqlite3_column_text(st, 6);
 		if ((out = cb(arg, &r)) != 0)
 			break;
 	}

@@ -55,8 +55,8 @@ int sq_run(struct sqlite_store *ss, sqlite3_stmt *st, const char *what);
 extern const char sq_alerts_schema[];
 void sq_alerts_close(struct sqlite_store *ss);
 int sq_alert_init(struct store *s);
-int sq_alert_add(struct store *s, const struct alert_rec *a, const char *const *targets, size_t ntargets,
-		 const char *payload);
+int sq_alert_add(struct store *s, const struct alert_rec *a, const char *const *targets, const char *const *shown,
+		 size_t ntargets, const char *payload);
 int sq_outbox_pending(struct store *s, int64_t now, int (*cb)(void *, const struct outbox_rec *), void *arg);
 int sq_outbox_claim(struct store *s, int64_t id, int64_t now, int64_t until);
 int sq_outbox_result(struct store *s, int64_t id, int64_t now, int delivered, int attempts, long http_status,

@@ -64,7 +64,9 @@ struct alert_rec {
 };
 struct outbox_rec {
 	int64_t id;
-	const char *alert_id, *target, *payload;   /* valid during the callback */
+	const char *alert_id, *payload;   /* valid during the callback */
+	const char *target;        /* the target's key ("sha256:..."), never the URL itself */
+	const char *target_shown;  /* the redacted URL, for messages */
 	int64_t created_at;
 	int attempts;
 };
@@ -110,13 +112,14 @@ struct store_ops {
 	/* Create the alert tables if missing (writers call it once; readers never need it). */
 	int (*alert_init)(struct store *s);
 	/*
-	 * Record that alert a fired and queue `payload` for each target, unless
-	 * (budget, period_start, threshold, basis) fired before. Returns 1 when
+	 * Record that alert a fired and queue `payload` for each target (a key,
+	 * with its redacted form in shown[]), unless (budget, period_start,
+	 * threshold, basis) fired before. Returns 1 when
 	 * new, 0 when already recorded. Run it inside begin/commit so the state
 	 * and the queued payloads land together.
 	 */
-	int (*alert_add)(struct store *s, const struct alert_rec *a, const char *const *targets, size_t ntargets,
-			 const char *payload);
+	int (*alert_add)(struct store *s, const struct alert_rec *a, const char *const *targets,
+			 const char *const *shown, size_t ntargets, const char *payload);
 	/* Undelivered outbox entries not leased at `now` (epoch seconds), oldest first. A missing table is empty. */
 	int (*outbox_pending)(struct store *s, int64_t now, int (*cb)(void *arg, const struct outbox_rec *r), void *arg);
 	/* Lease entry id until `until` so a concurrent run skips it; 1 if this caller got it, 0 if not. */

@@ -139,4 +139,5 @@ assert last["amount"] == 260 and last["status"] == "breach" and last["breach_dat
 EOF
 n=$(sqlite3 t.db "SELECT count(*) FROM budget_alert; SELECT count(*) FROM alert_outbox WHERE delivered_at IS NULL")
 [ "$n" = "$(printf '6\n0')" ] || fail "ledger alert state: $n"
+sqlite3 t.db .dump | grep -q SECRET && fail "the ledger holds the webhook secret"
 echo "budget alerts test: ok (6 crossings, 6 deliveries, 1 across a receiver outage, 3 concurrent runs)"
