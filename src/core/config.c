@@ -515,6 +515,7 @@ static const struct config_key keys[] = {
 	  "LiteLLM-format JSON; relative to the config file" },
 	{ "prices.overrides", CT_RAW, NULL, NULL, NULL, NULL, "price overrides (read by the pricing module)" },
 	{ "gateway", CT_RAW, NULL, NULL, NULL, NULL, "the LLM gateway (read by the gateway module)" },
+	{ "policies", CT_RAW, NULL, NULL, NULL, NULL, "policy checks for `aicost check` (read by core/policy.c)" },
 };
 
 const struct config_key *config_keys(size_t *n)

@@ -130,6 +130,8 @@ static void sq_close(struct store *s)
 		sqlite3_finalize(ss->st[i]);
 	for (int i = 0; i < FA__COUNT; i++)
 		sqlite3_finalize(ss->scan[i]);
+	/* ---- alert state: budgets ---- */
+	sq_alerts_close(ss);
 	sqlite3_close(ss->db);
 	free(ss->base.path);
 	free(ss);
@@ -442,7 +444,7 @@ static const char *const area_schema[] = {
 	/* ---- LLM usage and business metrics (sqlite_metrics.c) ---- */
 
 	/* ---- alert state: budgets (sqlite_alerts.c) ---- */
-
+	sq_alerts_schema,
 	NULL,
 };
 
@@ -459,7 +461,8 @@ static const struct store_ops sqlite_ops = {
 	/* ---- LLM usage and business metrics ---- */
 
 	/* ---- alert state: budgets ---- */
-
+	.alert_init = sq_alert_init, .alert_add = sq_alert_add, .outbox_pending = sq_outbox_pending,
+	.outbox_claim = sq_outbox_claim, .outbox_result = sq_outbox_result,
 };
 
 struct store *store_sqlite_open(const char *path, int create)

@@ -29,7 +29,8 @@ struct sqlite_store {
 	/* ---- LLM usage and business metrics ---- */
 
 	/* ---- alert state: budgets ---- */
-
+	sqlite3_stmt *alert_st[8];
+	int alert_ready;           /* alert_init ran: the tables exist */
 };
 
 static inline struct sqlite_store *S(struct store *s)
@@ -51,5 +52,14 @@ int sq_run(struct sqlite_store *ss, sqlite3_stmt *st, const char *what);
 /* ---- LLM usage and business metrics (sqlite_metrics.c) ---- */
 
 /* ---- alert state: budgets (sqlite_alerts.c) ---- */
+extern const char sq_alerts_schema[];
+void sq_alerts_close(struct sqlite_store *ss);
+int sq_alert_init(struct store *s);
+int sq_alert_add(struct store *s, const struct alert_rec *a, const char *const *targets, const char *const *shown,
+		 size_t ntargets, const char *payload);
+int sq_outbox_pending(struct store *s, int64_t now, int (*cb)(void *, const struct outbox_rec *), void *arg);
+int sq_outbox_claim(struct store *s, int64_t id, int64_t now, int64_t until);
+int sq_outbox_result(struct store *s, int64_t id, int64_t now, int delivered, int attempts, long http_status,
+		     const char *why);
 
 #endif

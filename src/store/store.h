@@ -52,6 +52,25 @@ struct daily_rec {
 	money_t amt[FA__COUNT];
 };
 
+/* ---- alert state: budgets ---- */
+struct alert_rec {
+	const char *id;            /* idempotency id, also sent to the receiver */
+	const char *budget;
+	const char *period_start;  /* YYYY-MM-DD */
+	const char *threshold;     /* the alert_at fraction as exact decimal text ("0.8") */
+	const char *basis;         /* "actual" | "forecast" */
+	const char *as_of;         /* YYYY-MM-DD */
+	money_t amount, limit;
+};
+struct outbox_rec {
+	int64_t id;
+	const char *alert_id, *payload;   /* valid during the callback */
+	const char *target;        /* the target's key ("sha256:..."), never the URL itself */
+	const char *target_shown;  /* the redacted URL, for messages */
+	int64_t created_at;
+	int attempts;
+};
+
 struct store_ops {
 	void (*close)(struct store *s);
 	int (*begin)(struct store *s);
@@ -90,7 +109,24 @@ struct store_ops {
 	/* ---- LLM usage and business metrics ---- */
 
 	/* ---- alert state: budgets ---- */
-
+	/* Create the alert tables if missing (writers call it once; readers never need it). */
+	int (*alert_init)(struct store *s);
+	/*
+	 * Record that alert a fired and queue `payload` for each target (a key,
+	 * with its redacted form in shown[]), unless (budget, period_start,
+	 * threshold, basis) fired before. Returns 1 when
+	 * new, 0 when already recorded. Run it inside begin/commit so the state
+	 * and the queued payloads land together.
+	 */
+	int (*alert_add)(struct store *s, const struct alert_rec *a, const char *const *targets,
+			 const char *const *shown, size_t ntargets, const char *payload);
+	/* Undelivered outbox entries not leased at `now` (epoch seconds), oldest first. A missing table is empty. */
+	int (*outbox_pending)(struct store *s, int64_t now, int (*cb)(void *arg, const struct outbox_rec *r), void *arg);
+	/* Lease entry id until `until` so a concurrent run skips it; 1 if this caller got it, 0 if not. */
+	int (*outbox_claim)(struct store *s, int64_t id, int64_t now, int64_t until);
+	/* After an attempt: delivered (a 2xx) or not, with the HTTP status (0: none) and a redacted reason. */
+	int (*outbox_result)(struct store *s, int64_t id, int64_t now, int delivered, int attempts, long http_status,
+			     const char *why);
 };
 
 struct store {
