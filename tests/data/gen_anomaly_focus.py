@@ -7,7 +7,7 @@ resources. Deterministic for a seed. Amounts have 6 decimals (exact).
 
   gen_anomaly_focus.py [--seed N] [--days N] [--resources N] [--start YYYY-MM-DD]
                        [--spike RES:DAY:FACTOR]... [--shift RES:DAY:FACTOR]...
-                       [--purchase DAY:AMOUNT]... > out.csv
+                       [--offset N] [--purchase DAY:AMOUNT]... > out.csv
 
 RES is the resource index (0-based), DAY the day index from --start.
 """
@@ -33,6 +33,7 @@ def main():
     ap.add_argument("--resources", type=int, default=8)
     ap.add_argument("--start", default="2026-01-05")
     ap.add_argument("--noise", type=float, default=0.05)
+    ap.add_argument("--offset", type=int, default=0, help="day index of the first day (continues a series)")
     ap.add_argument("--spike", action="append", default=[], type=triple)
     ap.add_argument("--shift", action="append", default=[], type=triple)
     ap.add_argument("--purchase", action="append", default=[])
@@ -52,8 +53,8 @@ def main():
         })
     out = sys.stdout
     out.write(HEAD + "\n")
-    for d in range(a.days):
-        day = start + datetime.timedelta(days=d)
+    for d in range(a.offset, a.offset + a.days):
+        day = start + datetime.timedelta(days=d - a.offset)
         nxt = day + datetime.timedelta(days=1)
         bp = day.replace(day=1).isoformat() + "T00:00:00Z"
         wk = day.weekday() >= 5
