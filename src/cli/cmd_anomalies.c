@@ -86,9 +86,10 @@ static void scope_text(const struct anomaly_result *r, size_t k, char *buf, size
 	buf[0] = 0;
 	if (!r->series.ndims)
 		snprintf(buf, n, "(all)");
-	for (size_t d = 0; d < r->series.ndims && off < n; d++)
-		off += (size_t)snprintf(buf + off, n - off, "%s%s=%s", d ? " " : "", r->series.dims[d],
-					r->series.vals[k * r->series.ndims + d]);
+	for (size_t d = 0; d < r->series.ndims && off < n; d++) {
+		const char *v = r->series.vals[k * r->series.ndims + d];
+		off += (size_t)snprintf(buf + off, n - off, "%s%s=%s", d ? " " : "", r->series.dims[d], v[0] ? v : "(none)");
+	}
 }
 
 static void print_json(const struct anomaly_result *r, const struct anomaly_settings *set, FILE *f)

@@ -377,7 +377,7 @@ int cmd_forecast(int argc, char **argv, struct cli_ctx *ctx)
 			snprintf(scope, sizeof scope, "(all)");
 			for (size_t d = 0; d < nby && off < sizeof scope; d++)
 				off += (size_t)snprintf(scope + off, sizeof scope - off, "%s%s=%s", d ? " " : "", by[d],
-							s.vals[k * nby + d]);
+							s.vals[k * nby + d][0] ? s.vals[k * nby + d] : "(none)");
 			if (fs[k].bt_ok)
 				snprintf(bt, sizeof bt, "MAPE %.1f%% (naive %.1f%%), total %+.1f%%, coverage %.0f%%",
 					 fs[k].bt.mape, fs[k].bt.naive_mape, fs[k].bt.total_err, fs[k].bt.coverage);
