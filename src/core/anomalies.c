@@ -148,19 +148,15 @@ static int cand_cmp(const void *a, const void *b)
  * event's impact is covered (at most 3 per dimension).
  */
 static void attribute(const struct series_set *drv, const char *dimname, const struct series_set *top,
-		      struct anomaly *a, double *buf)
+		      struct anomaly *a, double *buf, const size_t *kids, size_t nkids)
 {
 	size_t nd = top->ndims;
 	int sign = a->impact >= 0 ? 1 : -1;
 	struct cand *c = NULL;
 	size_t nc = 0, cap = 0;
 	size_t s0 = (size_t)(a->start - drv->from_day), s1 = (size_t)(a->end - drv->from_day);
-	for (size_t k = 0; k < drv->nscopes; k++) {
-		int same = 1;
-		for (size_t d = 0; d < nd && same; d++)
-			same = !strcmp(drv->vals[k * drv->ndims + d], top->vals[a->scope * nd + d]);
-		if (!same)
-			continue;
+	for (size_t ki = 0; ki < nkids; ki++) {
+		size_t k = kids[ki];
 		for (size_t t = 0; t < drv->ndays; t++)
 			buf[t] = money_to_double(drv->amt[k * drv->ndays + t]);
 		double delta = ad_child_delta(buf, drv->ndays, s0, s1, 7, 4) * sign;
@@ -267,9 +263,30 @@ int anomalies_run(struct store *st, const struct config *cfg, const struct anoma
 			}
 			if (ds->ndays != n || ds->from_day != s->from_day)
 				continue;
+			/* Children grouped by parent scope (counting sort), so each anomaly reads only its own. */
+			size_t *start = xcalloc(s->nscopes + 2, sizeof *start), *kids = xmalloc((ds->nscopes + 1) * sizeof *kids);
+			long *parent = xmalloc((ds->nscopes + 1) * sizeof *parent);
+			for (size_t k = 0; k < ds->nscopes; k++) {
+				parent[k] = series_find(s, ds->vals + k * ds->ndims);
+				if (parent[k] >= 0)
+					start[parent[k] + 1]++;
+			}
+			for (size_t k = 0; k < s->nscopes; k++)
+				start[k + 1] += start[k];
+			size_t *fill = xmalloc((s->nscopes + 1) * sizeof *fill);
+			memcpy(fill, start, (s->nscopes + 1) * sizeof *fill);
+			for (size_t k = 0; k < ds->nscopes; k++)
+				if (parent[k] >= 0)
+					kids[fill[parent[k]]++] = k;
 			for (size_t i = 0; i < res->n; i++)
-				if (strcmp(res->a[i].kind, "one-time"))
-					attribute(ds, set->drivers[d], s, &res->a[i], y);
+				if (strcmp(res->a[i].kind, "one-time")) {
+					size_t sc0 = res->a[i].scope;
+					attribute(ds, set->drivers[d], s, &res->a[i], y, kids + start[sc0], start[sc0 + 1] - start[sc0]);
+				}
+			free(start);
+			free(kids);
+			free(parent);
+			free(fill);
 		}
 	}
 	free(y);

@@ -74,17 +74,27 @@ static void fc_fit(const double *y, size_t n, struct fc_model *m)
 		start = 0;
 	}
 	double sse = 0;
-	for (size_t t = start; t < n; t++) {
-		size_t ph = t % p;
-		double f = l + m->phi * b + (m->season ? s[ph] : 0);
-		double e = y[t] - f;
-		sse += e * e;
-		double nl = f - (m->season ? s[ph] : 0) + m->alpha * e;
-		if (m->trend)
-			b = m->phi * b + m->alpha * m->beta * e;
-		if (m->season)
-			s[ph] += m->gamma * e;
-		l = nl;
+	const double al = m->alpha, ab = m->alpha * m->beta, ph = m->phi, ga = m->gamma;
+	if (m->season) {
+		size_t k = start % p;
+		for (size_t t = start; t < n; t++) {
+			double f = l + ph * b + s[k];
+			double e = y[t] - f;
+			sse += e * e;
+			l = l + ph * b + al * e;
+			b = ph * b + ab * e;   /* 0 stays 0 without trend: b starts at 0 and ab is 0 */
+			s[k] += ga * e;
+			if (++k == p)
+				k = 0;
+		}
+	} else {
+		for (size_t t = start; t < n; t++) {
+			double f = l + ph * b;
+			double e = y[t] - f;
+			sse += e * e;
+			l = f + al * e;
+			b = ph * b + ab * e;
+		}
 	}
 	size_t ne = n - start;
 	m->sse = sse;
@@ -151,38 +161,78 @@ static void fallback(const double *y, size_t n, const struct fc_opts *o, double 
 	}
 }
 
-/* The best model by AIC over the grid. */
-static void fc_choose(const double *y, size_t n, struct fc_model *best)
+/* AIC of a fitted model on the original scale: log-fits add the Jacobian 2 sum log(y + c). */
+static double fc_aic(const struct fc_model *m, double jac7, double jac0)
+{
+	return m->aic + (m->season ? jac7 : jac0);
+}
+
+/*
+ * Model choice in two stages, to stay cheap at 10,000 series: (1) every
+ * structure (trend yes/no x season yes/no) on both scales at middle
+ * parameters; (2) the smoothing-parameter grid for the two best of them,
+ * best by AIC.
+ */
+static void fc_choose(const double *y, const double *ly, size_t n, double jac7, double jac0, struct fc_model *best,
+		      int *use_log)
 {
 	static const double alphas[] = { 0.05, 0.15, 0.4 };
 	static const double betas[] = { 0.02, 0.1 };
 	static const double phis[] = { 0.98, 1.0 };
 	static const double gammas[] = { 0.05, 0.2 };
-	struct fc_model m;
-	memset(best, 0, sizeof *best);
-	best->aic = DBL_MAX;
-	best->phi = 1;
+	struct fc_model m, cand[2];
+	double cand_aic[2] = { DBL_MAX, DBL_MAX };
+	int cand_log[2] = { 0, 0 };
 	int can_season = n >= 2 * FC_P + 2;
-	for (int season = 0; season <= can_season; season++)
-		for (int trend = 0; trend <= 1; trend++) {
-			if (trend && n < 10)
-				continue;
-			for (size_t ai = 0; ai < 3; ai++)
-				for (size_t bi = 0; bi < (trend ? 2u : 1u); bi++)
-					for (size_t fi = 0; fi < (trend ? 2u : 1u); fi++)
-						for (size_t gi = 0; gi < (season ? 2u : 1u); gi++) {
-							memset(&m, 0, sizeof m);
-							m.trend = trend;
-							m.season = season;
-							m.alpha = alphas[ai];
-							m.beta = trend ? betas[bi] : 0;
-							m.phi = trend ? phis[fi] : 1;
-							m.gamma = season ? gammas[gi] : 0;
-							fc_fit(y, n, &m);
-							if (m.aic < best->aic)
-								*best = m;
+	memset(cand, 0, sizeof cand);
+	for (int lg = 0; lg <= (ly != NULL); lg++)
+		for (int season = 0; season <= can_season; season++)
+			for (int trend = 0; trend <= (n >= 10); trend++) {
+				memset(&m, 0, sizeof m);
+				m.trend = trend;
+				m.season = season;
+				m.alpha = 0.15;
+				m.beta = trend ? 0.02 : 0;
+				m.phi = trend ? 0.98 : 1;
+				m.gamma = season ? 0.05 : 0;
+				fc_fit(lg ? ly : y, n, &m);
+				double aic = lg ? fc_aic(&m, jac7, jac0) : m.aic;
+				if (aic < cand_aic[0]) {
+					cand[1] = cand[0], cand_aic[1] = cand_aic[0], cand_log[1] = cand_log[0];
+					cand[0] = m, cand_aic[0] = aic, cand_log[0] = lg;
+				} else if (aic < cand_aic[1]) {
+					cand[1] = m, cand_aic[1] = aic, cand_log[1] = lg;
+				}
+			}
+	/* Stage 2 on the two best structures. */
+	double best_aic = DBL_MAX;
+	*best = cand[0];
+	*use_log = cand_log[0];
+	for (int c = 0; c < 2; c++) {
+		if (cand_aic[c] == DBL_MAX)
+			continue;
+		const double *z = cand_log[c] ? ly : y;
+		int trend = cand[c].trend, season = cand[c].season;
+		for (size_t ai = 0; ai < 3; ai++)
+			for (size_t bi = 0; bi < (trend ? 2u : 1u); bi++)
+				for (size_t fi = 0; fi < (trend ? 2u : 1u); fi++)
+					for (size_t gi = 0; gi < (season ? 2u : 1u); gi++) {
+						memset(&m, 0, sizeof m);
+						m.trend = trend;
+						m.season = season;
+						m.alpha = alphas[ai];
+						m.beta = trend ? betas[bi] : 0;
+						m.phi = trend ? phis[fi] : 1;
+						m.gamma = season ? gammas[gi] : 0;
+						fc_fit(z, n, &m);
+						double aic = cand_log[c] ? fc_aic(&m, jac7, jac0) : m.aic;
+						if (aic < best_aic) {
+							best_aic = aic;
+							*best = m;
+							*use_log = cand_log[c];
 						}
-		}
+					}
+	}
 }
 
 int forecast_series(const double *y, size_t n, const struct fc_opts *o, struct fc_point *out, struct fc_info *info)
@@ -227,20 +277,17 @@ int forecast_series(const double *y, size_t n, const struct fc_opts *o, struct f
 		for (size_t i = 0; i < n; i++)
 			ly[i] = log(y[i] + c);
 	}
-	struct fc_model best, blog;
-	fc_choose(y, n, &best);
+	struct fc_model best;
 	int use_log = 0;
-	if (can_log) {
-		fc_choose(ly, n, &blog);
-		size_t st = blog.season ? FC_P : 0;
-		double jac = 0;
-		for (size_t i = st; i < n; i++)
-			jac += ly[i];
-		if (blog.aic + 2 * jac < best.aic) {
-			best = blog;
-			use_log = 1;
-		}
+	double jac0 = 0, jac7 = 0;
+	if (ly) {
+		for (size_t i = 0; i < n; i++)
+			jac0 += 2 * ly[i];
+		jac7 = jac0;
+		for (size_t i = 0; i < FC_P && i < n; i++)
+			jac7 -= 2 * ly[i];
 	}
+	fc_choose(y, ly, n, jac7, jac0, &best, &use_log);
 	free(ly);
 	size_t ne = best.season ? n - FC_P : n;
 	/* Unbiased for the parameters fitted (k), so short histories get wider intervals. */
