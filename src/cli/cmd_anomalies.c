@@ -80,6 +80,14 @@ static void json_num(FILE *f, double v)
 	fprintf(f, "%.6f", fabs(v) < 5e-7 ? 0.0 : v);
 }
 
+/* An estimate as money for the table (6 decimals); non-finite or absurd values show as 0. */
+static money_t est_money(double v)
+{
+	if (!isfinite(v) || fabs(v) > 1e15)
+		v = 0;
+	return (money_t)llround(v * 1e6) * (MONEY_ONE / 1000000);
+}
+
 static void scope_text(const struct anomaly_result *r, size_t k, char *buf, size_t n)
 {
 	size_t off = 0;
@@ -165,9 +173,9 @@ static void fill_table(const struct anomaly_result *r, struct table *t)
 		table_set(t, 1, e);
 		table_set(t, 2, a->kind);
 		table_set(t, 3, sc);
-		table_set_money(t, 4, money_round((money_t)(a->expected * 1e6) * (MONEY_ONE / 1000000), 6));
+		table_set_money(t, 4, est_money(a->expected));
 		table_set_money(t, 5, a->actual);
-		table_set_money(t, 6, money_round((money_t)(a->impact * 1e6) * (MONEY_ONE / 1000000), 6));
+		table_set_money(t, 6, est_money(a->impact));
 		snprintf(num, sizeof num, "%.1f", a->score);
 		table_set(t, 7, num);
 		table_set(t, 8, drv);

@@ -168,7 +168,8 @@ static void attribute(const struct series_set *drv, const char *dimname, const s
 		}
 		c[nc++] = (struct cand){ drv->vals[k * drv->ndims + nd], delta };
 	}
-	qsort(c, nc, sizeof *c, cand_cmp);
+	if (nc > 1)
+		qsort(c, nc, sizeof *c, cand_cmp);
 	double covered = 0, want = 0.8 * fabs(a->impact);
 	for (size_t i = 0; i < nc && i < 3 && a->ndrivers < 8; i++) {
 		a->drivers[a->ndrivers++] = (struct anomaly_driver){ dimname, c[i].value, c[i].d * sign };
@@ -194,13 +195,12 @@ int anomalies_run(struct store *st, const struct config *cfg, const struct anoma
 	double *y = xmalloc((n + 1) * sizeof *y), *ex = xmalloc((n + 1) * sizeof *ex), *sc = xmalloc((n + 1) * sizeof *sc);
 	struct ad_opts o = { .period = 7, .threshold = set->threshold, .direction = set->direction,
 			     .min_impact = set->min_impact, .min_pct = set->min_pct / 100.0 };
-	size_t first_new = 0;   /* anomalies_run reports events of the whole range; q->only_* filters */
 	for (size_t k = 0; k < s->nscopes; k++) {
 		for (size_t t = 0; t < n; t++)
 			y[t] = money_to_double(s->amt[k * n + t]);
 		ad_score(y, n, &o, ex, sc);
 		struct ad_event *ev;
-		size_t ne = ad_events(y, n, ex, sc, &o, first_new, &ev);
+		size_t ne = ad_events(y, n, ex, sc, &o, 0, &ev);
 		for (size_t i = 0; i < ne; i++) {
 			struct anomaly a = { 0 };
 			a.kind = ev[i].impact >= 0 ? "spike" : "drop";
@@ -231,6 +231,8 @@ int anomalies_run(struct store *st, const struct config *cfg, const struct anoma
 			prev = money_to_double(s->ot[i - 1].amount);
 		double act = money_to_double(c->amount), imp = act - prev;
 		if (imp == 0 || fabs(imp) < set->min_impact || (prev != 0 && fabs(imp) < set->min_pct / 100.0 * fabs(prev)))
+			continue;
+		if ((set->direction > 0 && imp < 0) || (set->direction < 0 && imp > 0))
 			continue;
 		if (!touches(q, c->day, c->day))
 			continue;

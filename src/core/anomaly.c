@@ -26,6 +26,8 @@ void ad_opts_defaults(struct ad_opts *o)
 		o->warmup = 7;
 	if (o->shift_run == 0)
 		o->shift_run = 3;
+	if (o->shift_run > 64)      /* the re-anchoring median works in a fixed buffer */
+		o->shift_run = 64;
 	if (o->rel_floor <= 0)
 		o->rel_floor = 0.02;
 	if (o->alpha <= 0)

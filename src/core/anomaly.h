@@ -25,7 +25,7 @@ struct ad_opts {
 	size_t period;       /* seasonal period in points: 7 (daily, weekly season), 24 (hourly), 0/1 none */
 	double threshold;    /* score (robust z) at which a point is anomalous; default 4 */
 	size_t warmup;       /* points after the first non-zero one before anything is flagged; default 3*period, >= 7 */
-	size_t shift_run;    /* consecutive same-sign outliers that re-anchor the level; default 3 */
+	size_t shift_run;    /* consecutive same-sign outliers that re-anchor the level; default 3, at most 64 */
 	double rel_floor;    /* scale floor as a fraction of |level| (noise-free series); default 0.02 */
 	double abs_floor;    /* scale floor in series units; default 0 (tiny epsilon) */
 	double alpha, beta, gamma;   /* smoothing; 0 = defaults 0.2, 0.03, 0.1 */
