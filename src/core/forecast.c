@@ -312,9 +312,10 @@ int forecast_series(const double *y, size_t n, const struct fc_opts *o, struct f
 		double yh = f, lo = f - z * sd, hi = f + z * sd;
 		if (use_log) {
 			/* The mean of a log-normal, so totals add up; the interval maps through exp. */
-			yh = exp(f + sd * sd / 2) - c;
-			lo = exp(lo) - c;
-			hi = exp(hi) - c;
+			/* Exponents capped so decade-long horizons stay finite (exp(700) ~ 1e304). */
+			yh = exp(fmin(700, f + sd * sd / 2)) - c;
+			lo = exp(fmin(700, lo)) - c;
+			hi = exp(fmin(700, hi)) - c;
 		}
 		out[h].yhat = fmax(0, yh);
 		out[h].lo = fmax(0, lo);
