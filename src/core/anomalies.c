@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/alloc.h"
 #include "core/anomalies.h"
 #include "core/config.h"
 #include "store/store.h"
@@ -41,6 +42,10 @@ int anomaly_settings_load(const struct config *cfg, struct anomaly_settings *s)
 	s->drivers[1] = "SkuMeter";
 	s->drivers[2] = "ServiceName";
 	s->ndrivers = 3;
+	/* The team, when the config allocates one, is the most useful driver of all. */
+	int team = alloc_dim_find(cfg, "team");
+	if (team >= 0 && cfg->dims[team].configured)
+		s->drivers[s->ndrivers++] = "team";
 	const struct cfg_node *sec = cfg_node_get(&cfg->root, "anomalies");
 	if (!sec || sec->type == CN_NULL)
 		return 0;

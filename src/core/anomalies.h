@@ -24,7 +24,7 @@ struct anomaly_settings {
 	double min_pct;          /* percent of expected; default 20 */
 	double threshold;        /* robust z; from sensitivity (low 6, medium 4.5, high 3.5) */
 	int direction;           /* +1 up (default), -1 down, 0 both */
-	const char *drivers[8];  /* sub-dimensions for root cause; default ResourceId, SkuMeter, ServiceName */
+	const char *drivers[8];  /* sub-dimensions for root cause; default ResourceId, SkuMeter, ServiceName (+ team if configured) */
 	size_t ndrivers;
 };
 
