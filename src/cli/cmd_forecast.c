@@ -1,9 +1,423 @@
-/* cmd_forecast.c - placeholder until the command lands (see the open issues). */
+/*
+ * cmd_forecast.c - `aicost forecast`: daily spend forecasts with intervals
+ * per scope (core/forecast.h over core/series.h), month-end and quarter-end
+ * projections, --scenario multipliers (core/scenario.h) and --backtest.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include "cli/cli.h"
+#include "cli/render.h"
+#include "core/config.h"
+#include "core/forecast.h"
+#include "core/report.h"
+#include "core/scenario.h"
+#include "core/series.h"
+#include "formats/focus.h"
+#include "store/store.h"
+
+static const struct cli_opt opts[] = {
+	{ "by", 1, 0, "scope dimensions, comma separated (default: total cost)" },
+	{ "where", 1, 1, "DIM=VALUE filter; repeat to AND" },
+	{ "from", 1, 0, "first day of history used, YYYY-MM-DD (UTC)" },
+	{ "to", 1, 0, "last day of history (default: the last day in the ledger)" },
+	{ "cost", 1, 0, "billed|effective|list|contracted (default effective)" },
+	{ "format", 1, 0, "table|csv|json" },
+	{ "horizon", 1, 0, "days to forecast (default 30, at most 3660)" },
+	{ "level", 1, 0, "prediction interval coverage, e.g. 0.8 or 80 (default 0.8)" },
+	{ "scenario", 1, 0, "YAML file of multipliers by dimension and date range" },
+	{ "backtest", 0, 0, "hold out the last HORIZON days: MAPE, total error, interval coverage" },
+};
+
+static const char usage[] = "forecast [--by DIMS] [--horizon DAYS] [--scenario FILE] [--backtest] [--where DIM=VALUE]... [--format F]";
+static const char desc[] =
+	"Daily forecasts with prediction intervals per scope. The model (exponential smoothing:\n"
+	"SES, Holt, Holt-Winters additive with weekly season, damped or not, on the cost or its\n"
+	"log) is chosen by AIC per series. Recurring charges are forecast; one-time charges\n"
+	"(Purchase, Tax, Credit, Adjustment) count in the month/quarter actuals only.\n"
+	"Projections: month end and quarter end = actual to date + forecast of the rest.\n"
+	"--backtest compares with a seasonal-naive baseline. See docs/forecast.md.";
+
+static int parse_cost(const char *s)
+{
+	static const char *names[] = { "billed", "effective", "list", "contracted" };
+	if (!s)
+		return FA_EFFECTIVE;
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	usage_error("--cost: '%s' is not one of billed, effective, list, contracted", s);
+}
+
+static const char *cost_name(int a)
+{
+	static const char *n[] = { "billed", "effective", "list", "contracted" };
+	return n[a];
+}
+
+static char **split_commas(const char *s, size_t *n)
+{
+	char **out = NULL;
+	*n = 0;
+	while (s && *s) {
+		const char *c = strchr(s, ',');
+		size_t len = c ? (size_t)(c - s) : strlen(s);
+		while (len && *s == ' ')
+			s++, len--;
+		while (len && s[len - 1] == ' ')
+			len--;
+		if (len) {
+			out = xrealloc(out, (*n + 1) * sizeof *out);
+			out[(*n)++] = xstrndup(s, len);
+		}
+		s = c ? c + 1 : NULL;
+	}
+	return out;
+}
+
+/* ---- calendar ------------------------------------------------------------ */
+
+static int64_t civil_days(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from(int64_t z, int64_t *y, unsigned *m)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+/* First and last day of the month (quarter when q) containing day. */
+static void period_of(int64_t day, int q, int64_t *first, int64_t *last)
+{
+	int64_t y;
+	unsigned m;
+	civil_from(day, &y, &m);
+	unsigned m0 = q ? (m - 1) / 3 * 3 + 1 : m, m1 = q ? m0 + 3 : m0 + 1;
+	*first = civil_days(y, m0, 1);
+	*last = m1 > 12 ? civil_days(y + 1, m1 - 12, 1) - 1 : civil_days(y, m1, 1) - 1;
+}
+
+/* ---- per series ---------------------------------------------------------- */
+
+struct proj {
+	int64_t end;             /* last day of the period */
+	money_t actual;          /* exact, to the last history day, recurring + one-time */
+	double rest;             /* forecast of the remaining days */
+};
+
+struct fseries {
+	struct fc_point *pts;    /* hz points (scenario applied) */
+	struct fc_info info;
+	double total;            /* over the horizon */
+	struct proj month, quarter;
+	int bt_ok;
+	struct fc_backtest bt;
+};
+
+static void json_num(FILE *f, double v)
+{
+	if (!isfinite(v))
+		v = 0;
+	fprintf(f, "%.6f", fabs(v) < 5e-7 ? 0.0 : v);
+}
+
+static void json_proj(FILE *f, const char *name, const struct proj *p)
+{
+	char d[11];
+	format_day(p->end, d);
+	fprintf(f, ",\"%s\":{\"date\":\"%s\",\"actual_to_date\":", name, d);
+	json_money(f, p->actual);
+	fprintf(f, ",\"forecast_rest\":");
+	json_num(f, p->rest);
+	fprintf(f, ",\"projected\":");
+	json_num(f, money_to_double(p->actual) + p->rest);
+	fputc('}', f);
+}
+
+static void scope_json(FILE *f, const struct series_set *s, size_t k)
+{
+	fputc('{', f);
+	for (size_t d = 0; d < s->ndims; d++) {
+		fprintf(f, d ? "," : "");
+		json_str(f, s->dims[d]);
+		fputc(':', f);
+		json_str(f, s->vals[k * s->ndims + d]);
+	}
+	fputc('}', f);
+}
+
+static money_t to_money(double v)
+{
+	if (!isfinite(v) || fabs(v) > 1e15)
+		v = 0;
+	return (money_t)llround(v * 1e6) * (MONEY_ONE / 1000000);
+}
 
 int cmd_forecast(int argc, char **argv, struct cli_ctx *ctx)
 {
-	(void)argc; (void)ctx;
-	error("%s: not built yet", argv[0]);
-	return EXIT_FAIL;
+	struct cli_args a;
+	struct config cfg;
+	struct report_query q = { 0 };
+	struct series_set s = { 0 };
+	struct scenario sc = { 0 };
+	struct fseries *fs = NULL;
+	struct store *st = NULL;
+	char **by = NULL;
+	size_t nby = 0;
+	double *y = NULL;
+	int rc = EXIT_FAIL;
+
+	cli_parse(&a, opts, sizeof opts / sizeof opts[0], argc, argv, usage, desc);
+	enum out_format fmt = cli_format(&a);
+	if (a.npos)
+		usage_error("forecast: unexpected argument '%s'", a.pos[0]);
+	q.amount = parse_cost(cli_get(&a, "cost"));
+	q.from_day = INT64_MIN;
+	q.to_day = INT64_MAX;
+	if (cli_get(&a, "from") && parse_day(cli_get(&a, "from"), &q.from_day) < 0)
+		usage_error("--from: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "from"));
+	if (cli_get(&a, "to") && parse_day(cli_get(&a, "to"), &q.to_day) < 0)
+		usage_error("--to: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "to"));
+	q.where = cli_all(&a, "where", &q.nwhere);
+	size_t hz = 30;
+	if (cli_get(&a, "horizon")) {
+		char *end;
+		long v = strtol(cli_get(&a, "horizon"), &end, 10);
+		if (*end || v < 1 || v > 3660)
+			usage_error("--horizon: '%s' is not a number of days from 1 to 3660", cli_get(&a, "horizon"));
+		hz = (size_t)v;
+	}
+	double level = 0.8;
+	if (cli_get(&a, "level")) {
+		char *end;
+		level = strtod(cli_get(&a, "level"), &end);
+		if (*end || !isfinite(level) || level <= 0 || level >= 100)
+			usage_error("--level: '%s' is not a coverage like 0.8 or 80", cli_get(&a, "level"));
+		if (level >= 1)
+			level /= 100;
+	}
+	int backtest = cli_has(&a, "backtest");
+	if (cli_load_config(ctx, &cfg) < 0)
+		goto out_args;
+	by = split_commas(cli_get(&a, "by"), &nby);
+	if (cli_get(&a, "scenario")) {
+		if (scenario_load(cli_get(&a, "scenario"), &sc) < 0 ||
+		    scenario_check(&sc, (const char *const *)by, nby) < 0)
+			goto out;
+	}
+	st = cli_open_store(ctx, 0);
+	if (!st)
+		goto out;
+	if (series_build(st, &cfg, &q, (const char *const *)by, nby, &s) < 0)
+		goto out;
+
+	size_t n = s.ndays;
+	int64_t last = s.from_day + (int64_t)n - 1;
+	int64_t mfirst = 0, mlast = 0, qfirst = 0, qlast = 0;
+	if (n) {
+		period_of(last + 1, 0, &mfirst, &mlast);
+		period_of(last + 1, 1, &qfirst, &qlast);
+	}
+	/* Forecast far enough for the horizon and the quarter end. */
+	size_t need = n ? (size_t)(qlast - last) : 0;
+	size_t H = hz > need ? hz : need;
+	struct fc_opts fo = { .horizon = H, .level = level, .first_wday = -1 };
+	fs = xcalloc(s.nscopes + 1, sizeof *fs);
+	y = xmalloc((n + 1) * sizeof *y);
+	for (size_t k = 0; k < s.nscopes; k++) {
+		struct fseries *f = &fs[k];
+		for (size_t t = 0; t < n; t++)
+			y[t] = money_to_double(s.amt[k * n + t]);
+		f->pts = xmalloc(H * sizeof *f->pts);
+		if (forecast_series(y, n, &fo, f->pts, &f->info) < 0)
+			goto out;
+		const char *const *vals = s.vals + k * s.ndims;
+		for (size_t h = 0; h < H; h++) {
+			double m = scenario_factor(&sc, (const char *const *)by, vals, nby, last + 1 + (int64_t)h);
+			f->pts[h].yhat *= m;
+			f->pts[h].lo *= m;
+			f->pts[h].hi *= m;
+			if (h < hz)
+				f->total += f->pts[h].yhat;
+			int64_t day = last + 1 + (int64_t)h;
+			if (day <= mlast)
+				f->month.rest += f->pts[h].yhat;
+			if (day <= qlast)
+				f->quarter.rest += f->pts[h].yhat;
+		}
+		f->month.end = mlast;
+		f->quarter.end = qlast;
+		/* Actuals to date: recurring days plus one-time charges in the period. */
+		for (int64_t d = mfirst > s.from_day ? mfirst : s.from_day; d <= last; d++)
+			f->month.actual += s.amt[k * n + (size_t)(d - s.from_day)];
+		for (int64_t d = qfirst > s.from_day ? qfirst : s.from_day; d <= last; d++)
+			f->quarter.actual += s.amt[k * n + (size_t)(d - s.from_day)];
+		for (size_t i = 0; i < s.not; i++) {
+			if (s.ot[i].scope != k)
+				continue;
+			if (s.ot[i].day >= mfirst && s.ot[i].day <= last)
+				f->month.actual += s.ot[i].amount;
+			if (s.ot[i].day >= qfirst && s.ot[i].day <= last)
+				f->quarter.actual += s.ot[i].amount;
+		}
+		if (backtest) {
+			struct fc_opts bo = { .horizon = hz, .level = level, .first_wday = -1 };
+			f->bt_ok = n >= hz + 14 && forecast_backtest(y, n, &bo, &f->bt) == 0;
+		}
+	}
+
+	if (fmt == FMT_JSON) {
+		FILE *o = stdout;
+		char hf[11] = "", ht[11] = "";
+		if (n) {
+			format_day(s.from_day, hf);
+			format_day(last, ht);
+		}
+		fprintf(o, "{\"horizon_days\":%zu,\"level\":", hz);
+		json_num(o, level);
+		fprintf(o, ",\"currency\":");
+		json_str(o, s.currency);
+		fprintf(o, ",\"cost_metric\":\"%s\",\"history_from\":\"%s\",\"history_to\":\"%s\",\"series\":[",
+			cost_name(q.amount), hf, ht);
+		for (size_t k = 0; k < s.nscopes; k++) {
+			struct fseries *f = &fs[k];
+			fprintf(o, "%s{\"scope\":", k ? "," : "");
+			scope_json(o, &s, k);
+			fprintf(o, ",\"model\":");
+			json_str(o, f->info.model);
+			fprintf(o, ",\"points\":[");
+			for (size_t h = 0; h < hz; h++) {
+				char d[11];
+				format_day(last + 1 + (int64_t)h, d);
+				fprintf(o, "%s{\"date\":\"%s\",\"yhat\":", h ? "," : "", d);
+				json_num(o, f->pts[h].yhat);
+				fprintf(o, ",\"lo\":");
+				json_num(o, f->pts[h].lo);
+				fprintf(o, ",\"hi\":");
+				json_num(o, f->pts[h].hi);
+				fputc('}', o);
+			}
+			fprintf(o, "],\"total\":");
+			json_num(o, f->total);
+			json_proj(o, "month_end", &f->month);
+			json_proj(o, "quarter_end", &f->quarter);
+			if (backtest) {
+				fprintf(o, ",\"backtest\":");
+				if (!f->bt_ok) {
+					fprintf(o, "null");
+				} else {
+					fprintf(o, "{\"horizon_days\":%zu,\"model\":", f->bt.horizon);
+					json_str(o, f->bt.model);
+					fprintf(o, ",\"mape\":");
+					json_num(o, f->bt.mape);
+					fprintf(o, ",\"total_error_pct\":");
+					json_num(o, f->bt.total_err);
+					fprintf(o, ",\"coverage_pct\":");
+					json_num(o, f->bt.coverage);
+					fprintf(o, ",\"seasonal_naive_mape\":");
+					json_num(o, f->bt.naive_mape);
+					fprintf(o, ",\"seasonal_naive_total_error_pct\":");
+					json_num(o, f->bt.naive_total_err);
+					fputc('}', o);
+				}
+			}
+			fputc('}', o);
+		}
+		fprintf(o, "]}\n");
+	} else if (fmt == FMT_CSV) {
+		const char **head = xcalloc(nby + 4, sizeof *head);
+		int *money = xcalloc(nby + 4, sizeof *money);
+		for (size_t d = 0; d < nby; d++)
+			head[d] = by[d];
+		head[nby] = "date";
+		head[nby + 1] = "yhat";
+		head[nby + 2] = "lo";
+		head[nby + 3] = "hi";
+		money[nby + 1] = money[nby + 2] = money[nby + 3] = 1;
+		struct table t;
+		table_init(&t, nby + 4, head, money);
+		for (size_t k = 0; k < s.nscopes; k++)
+			for (size_t h = 0; h < hz; h++) {
+				char d[11];
+				format_day(last + 1 + (int64_t)h, d);
+				table_add_row(&t);
+				for (size_t j = 0; j < nby; j++)
+					table_set(&t, j, s.vals[k * nby + j]);
+				table_set(&t, nby, d);
+				table_set_money(&t, nby + 1, to_money(fs[k].pts[h].yhat));
+				table_set_money(&t, nby + 2, to_money(fs[k].pts[h].lo));
+				table_set_money(&t, nby + 3, to_money(fs[k].pts[h].hi));
+			}
+		table_print_csv(&t, stdout);
+		table_release(&t);
+		free(head);
+		free(money);
+	} else {
+		static const char *head[] = { "scope", "model", "next days", "month end", "quarter end", "backtest" };
+		static const int money[] = { 0, 0, 1, 1, 1, 0 };
+		struct table t;
+		table_init(&t, 6, head, money);
+		for (size_t k = 0; k < s.nscopes; k++) {
+			char scope[1024], bt[128] = "";
+			size_t off = 0;
+			snprintf(scope, sizeof scope, "(all)");
+			for (size_t d = 0; d < nby && off < sizeof scope; d++)
+				off += (size_t)snprintf(scope + off, sizeof scope - off, "%s%s=%s", d ? " " : "", by[d],
+							s.vals[k * nby + d][0] ? s.vals[k * nby + d] : "(none)");
+			if (fs[k].bt_ok)
+				snprintf(bt, sizeof bt, "MAPE %.1f%% (naive %.1f%%), total %+.1f%%, coverage %.0f%%",
+					 fs[k].bt.mape, fs[k].bt.naive_mape, fs[k].bt.total_err, fs[k].bt.coverage);
+			table_add_row(&t);
+			table_set(&t, 0, scope);
+			table_set(&t, 1, fs[k].info.model);
+			table_set_money(&t, 2, to_money(fs[k].total));
+			table_set_money(&t, 3, fs[k].month.actual + to_money(fs[k].month.rest));
+			table_set_money(&t, 4, fs[k].quarter.actual + to_money(fs[k].quarter.rest));
+			table_set(&t, 5, backtest ? (fs[k].bt_ok ? bt : "too short") : "");
+		}
+		char hf[11] = "-", ht[11] = "-", me[11] = "-", qe[11] = "-";
+		if (n) {
+			format_day(s.from_day, hf);
+			format_day(last, ht);
+			format_day(mlast, me);
+			format_day(qlast, qe);
+		}
+		printf("%s cost forecast, next %zu days after %s (history from %s), %s; %.0f%% intervals\n"
+		       "month end = %s, quarter end = %s (actual to date + forecast)\n\n",
+		       cost_name(q.amount), hz, ht, hf, s.currency, level * 100, me, qe);
+		table_print(&t, stdout);
+		table_release(&t);
+	}
+	rc = EXIT_OK;
+out:
+	if (fs)
+		for (size_t k = 0; k < s.nscopes; k++)
+			free(fs[k].pts);
+	free(fs);
+	free(y);
+	series_release(&s);
+	scenario_release(&sc);
+	if (st)
+		st->ops->close(st);
+	for (size_t i = 0; i < nby; i++)
+		free(by[i]);
+	free(by);
+	config_release(&cfg);
+out_args:
+	cli_args_release(&a);
+	return rc;
 }

@@ -516,6 +516,8 @@ static const struct config_key keys[] = {
 	{ "prices.overrides", CT_RAW, NULL, NULL, NULL, NULL, "price overrides (read by the pricing module)" },
 	{ "gateway", CT_RAW, NULL, NULL, NULL, NULL, "the LLM gateway (read by the gateway module)" },
 	{ "policies", CT_RAW, NULL, NULL, NULL, NULL, "policy checks for `aicost check` (read by core/policy.c)" },
+	{ "anomalies", CT_RAW, NULL, NULL, NULL, NULL,
+	  "anomaly detection: min_impact, min_pct, sensitivity, direction, drivers (docs/anomalies.md)" },
 };
 
 const struct config_key *config_keys(size_t *n)

@@ -26,6 +26,7 @@ struct fc_point {
 struct fc_info {
 	char model[32];          /* the model chosen, e.g. "holt-winters-additive" */
 	double sigma;            /* one-step residual standard deviation */
+	double aic;              /* of the chosen model (0 for the fallbacks) */
 };
 
 /*
@@ -34,5 +35,21 @@ struct fc_info {
  * after reporting (bad options).
  */
 int forecast_series(const double *y, size_t n, const struct fc_opts *o, struct fc_point *out, struct fc_info *info);
+
+/*
+ * Backtest: hold out the last `horizon` days, forecast them from the rest,
+ * and compare; the seasonal-naive baseline (each weekday = its last value)
+ * is scored the same way. Needs n > horizon + 14. Returns 0, or -1 after
+ * reporting.
+ */
+struct fc_backtest {
+	size_t horizon;
+	double mape;             /* mean |actual - yhat| / actual over days with actual > 0, in % */
+	double total_err;        /* (sum yhat - sum actual) / sum actual, in % */
+	double coverage;         /* share of days with lo <= actual <= hi, in % */
+	double naive_mape, naive_total_err;   /* the seasonal-naive baseline */
+	char model[32];
+};
+int forecast_backtest(const double *y, size_t n, const struct fc_opts *o, struct fc_backtest *bt);
 
 #endif
