@@ -515,6 +515,9 @@ static const struct config_key keys[] = {
 	  "LiteLLM-format JSON; relative to the config file" },
 	{ "prices.overrides", CT_RAW, NULL, NULL, NULL, NULL, "price overrides (read by the pricing module)" },
 	{ "gateway", CT_RAW, NULL, NULL, NULL, NULL, "the LLM gateway (read by the gateway module)" },
+	/* GPU telemetry: read by core/gpu_query.c (gpu_config_read). */
+	{ "gpu", CT_RAW, NULL, NULL, NULL, NULL, "GPU telemetry: idle_threshold (percent, default 5), max_gap and"
+	  " default_interval (seconds, default 600 and 60)" },
 };
 
 const struct config_key *config_keys(size_t *n)
