@@ -65,7 +65,7 @@ static int flush(struct store *st, struct gpu_acc *a, struct source_rec *src)
 	if (st->ops->begin(st) < 0)
 		return -1;
 	gpu_acc_stats(a, &s);
-	src->rows_total = src->rows_accepted = s.values - s.duplicates;
+	src->rows_total = src->rows_accepted = s.values - s.duplicates - s.overlaps;
 	if (s.min_day <= s.max_day) {
 		src->min_day = s.min_day;
 		src->max_day = s.max_day;
@@ -151,6 +151,7 @@ int cmd_collect(int argc, char **argv, struct cli_ctx *ctx)
 	int64_t iv_ms = (int64_t)(interval * 1000);
 	struct gpu_acc_opts ao = { gs.max_gap_ms > 2 * iv_ms ? gs.max_gap_ms : 2 * iv_ms, iv_ms };
 	acc = gpu_acc_new(st, &ao);
+	gpu_acc_set_source(acc, src.id);
 	if (gpu_acc_load(acc, src.id) < 0)
 		goto out;
 

@@ -140,7 +140,8 @@ static void fill_table(const struct gpu_result *res, struct table *t, int with_t
 		head[d] = res->by[d];
 	for (int k = 0; k < F__N; k++) {
 		head[res->nby + (size_t)k] = fields[k];
-		money[res->nby + (size_t)k] = k >= F_COST ? 1 : 2;
+		/* cost_per_useful_gpu_hour is text: it can be undefined ("-"), which a money cell cannot say. */
+		money[res->nby + (size_t)k] = k >= F_COST && k != F_CPUGH ? 1 : 2;
 	}
 	table_init(t, nc, head, money);
 	for (size_t i = 0; i < res->nrows + (with_total ? 1 : 0); i++) {
@@ -151,14 +152,20 @@ static void fill_table(const struct gpu_result *res, struct table *t, int with_t
 			table_set(t, d, i < res->nrows ? (r->vals[d][0] ? r->vals[d] : "(none)") : d ? "" : "TOTAL");
 		for (int k = F_GPUS; k <= F_KWH; k++) {
 			field(r, k, b, sizeof b);
-			table_set(t, res->nby + (size_t)k, b[0] ? b : "-");
+			table_set(t, res->nby + (size_t)k, b[0] || !with_total ? b : "-");
 		}
 		table_set_money(t, res->nby + F_COST, r->cost);
 		table_set_money(t, res->nby + F_IDLECOST, r->idle_cost);
-		if (r->has_cpugh)
-			table_set_money(t, res->nby + F_CPUGH, money_round(r->cost_per_useful_gpu_hour, 6));
-		else
-			table_set(t, res->nby + F_CPUGH, "-");
+		if (r->has_cpugh) {
+			char m[MONEY_BUFSZ + 16];
+			if (with_total)
+				money_human(r->cost_per_useful_gpu_hour, m);
+			else
+				money_format(r->cost_per_useful_gpu_hour, m, 0, 6);
+			table_set(t, res->nby + F_CPUGH, m);
+		} else {
+			table_set(t, res->nby + F_CPUGH, with_total ? "-" : "");
+		}
 	}
 	free(head);
 	free(money);

@@ -88,16 +88,18 @@ int cmd_ingest_gpu(int argc, char **argv, struct cli_ctx *ctx)
 			       r.source_id, r.sha256);
 			if (!r.duplicate)
 				printf(",\"format\":\"%s\",\"values\":%" PRIu64 ",\"duplicate_values\":%" PRIu64
-				       ",\"devices\":%" PRIu64 ",\"rollups\":%" PRIu64 ",\"from\":\"%s\",\"to\":\"%s\"",
-				       gpu_format_name(r.format), r.stats.values, r.stats.duplicates, r.stats.devices,
+				       ",\"overlapping_values\":%" PRIu64 ",\"devices\":%" PRIu64 ",\"rollups\":%" PRIu64
+				       ",\"from\":\"%s\",\"to\":\"%s\"",
+				       gpu_format_name(r.format), r.stats.values, r.stats.duplicates, r.stats.overlaps, r.stats.devices,
 				       r.stats.rollups, d0, d1);
 			printf("}");
 		} else if (r.duplicate) {
 			printf("%s: already ingested as source %" PRId64 " (same sha256), nothing to do\n", a.pos[i], r.source_id);
 		} else {
-			printf("%s: %s, %" PRIu64 " values (%" PRIu64 " duplicate), %" PRIu64 " GPU%s, %" PRIu64
-			       " daily rollup%s, %s to %s\n",
-			       a.pos[i], gpu_format_name(r.format), r.stats.values, r.stats.duplicates, r.stats.devices,
+			printf("%s: %s, %" PRIu64 " values (%" PRIu64 " duplicate, %" PRIu64 " already covered by another"
+			       " source), %" PRIu64 " GPU%s, %" PRIu64 " daily rollup%s, %s to %s\n",
+			       a.pos[i], gpu_format_name(r.format), r.stats.values, r.stats.duplicates, r.stats.overlaps,
+			       r.stats.devices,
 			       r.stats.devices == 1 ? "" : "s", r.stats.rollups, r.stats.rollups == 1 ? "" : "s",
 			       d0[0] ? d0 : "-", d1[0] ? d1 : "-");
 		}

@@ -39,6 +39,10 @@ struct gpu_acc {
 	struct util_part *act;
 	unsigned char *dirty;
 	size_t nroll;
+	int64_t source_id;
+	struct dict cov_ids;              /* (day, device) -> what other sources cover */
+	uint8_t (*cov)[GPU_COVER_BYTES];
+	size_t ncov;
 	struct gpu_acc_stats stats;
 };
 
@@ -58,6 +62,8 @@ struct gpu_acc *gpu_acc_new(struct store *st, const struct gpu_acc_opts *o)
 	dict_init(&a->lbl_ids);
 	dict_init(&a->ser_ids);
 	dict_init(&a->roll_ids);
+	dict_init(&a->cov_ids);
+	a->source_id = -1;
 	a->stats.min_day = INT32_MAX;
 	a->stats.max_day = INT32_MIN;
 	return a;
@@ -71,6 +77,8 @@ void gpu_acc_free(struct gpu_acc *a)
 	dict_release(&a->lbl_ids);
 	dict_release(&a->ser_ids);
 	dict_release(&a->roll_ids);
+	dict_release(&a->cov_ids);
+	free(a->cov);
 	free(a->ser);
 	free(a->roll);
 	free(a->act);
@@ -176,6 +184,26 @@ static int ident_id(struct gpu_acc *a, struct dict *dct, const char *k, size_t n
 	return 0;
 }
 
+void gpu_acc_set_source(struct gpu_acc *a, int64_t source_id)
+{
+	a->source_id = source_id;
+}
+
+/* What other sources cover of (day, device); NULL after reporting. */
+static const uint8_t *others(struct gpu_acc *a, int32_t day, uint32_t dev)
+{
+	uint32_t k[2] = { (uint32_t)day, dev }, id;
+	uint64_t h = hash_bytes(k, sizeof k);
+	if (dict_get(&a->cov_ids, k, sizeof k, h, &id))
+		return a->cov[id];
+	if ((a->ncov & (a->ncov - 1)) == 0)
+		a->cov = xrealloc(a->cov, (a->ncov ? a->ncov * 2 : 16) * sizeof *a->cov);
+	if (a->st->ops->gpu_cover_get(a->st, day, dev, a->source_id, a->cov[a->ncov]) < 0)
+		return NULL;
+	dict_put(&a->cov_ids, k, sizeof k, h, (uint32_t)a->ncov);
+	return a->cov[a->ncov++];
+}
+
 int gpu_acc_sample(void *arg, const struct gpu_ident *id, int64_t t, int metric, double v)
 {
 	struct gpu_acc *a = arg;
@@ -190,6 +218,17 @@ int gpu_acc_sample(void *arg, const struct gpu_ident *id, int64_t t, int metric,
 	n = snprintf(k, sizeof k, "%.255s\x1f%.255s\x1f%.255s", id->pod, id->ns, id->container);
 	if (ident_id(a, &a->lbl_ids, k, (size_t)n < sizeof k ? (size_t)n : sizeof k - 1, id, 0, &lbl) < 0)
 		return -1;
+	int32_t day = day_of(t);
+	unsigned slot = (unsigned)((t - (int64_t)day * 86400000) / GPU_SLOT_MS);
+	const uint8_t *oc = others(a, day, dev);
+	if (!oc)
+		return -1;
+	if (oc[slot / 8] & (1u << (slot % 8))) {
+		a->stats.overlaps++;
+		return 0;
+	}
+	size_t ri = rollup(a, day, dev, lbl);
+	a->roll[ri].cover[slot / 8] |= (uint8_t)(1u << (slot % 8));
 	uint32_t sk[3] = { dev, lbl, (uint32_t)metric }, si;
 	uint64_t h = hash_bytes(sk, sizeof sk);
 	if (!dict_get(&a->ser_ids, sk, sizeof sk, h, &si)) {
@@ -366,6 +405,7 @@ int gpu_ingest_file(struct store *st, const char *path, const struct gpu_ingest_
 	if (st->ops->source_add(st, &src) < 0)
 		goto out;
 	a = gpu_acc_new(st, &o->acc);
+	gpu_acc_set_source(a, src.id);
 	int pr;
 	switch (res->format) {
 	case GPU_FMT_PROMJSON:
@@ -385,10 +425,10 @@ int gpu_ingest_file(struct store *st, const char *path, const struct gpu_ingest_
 		goto out;
 	gpu_acc_stats(a, &res->stats);
 	char warn[160];
-	snprintf(warn, sizeof warn, "{\"format\":\"%s\",\"duplicate_samples\":%" PRIu64 "}", gpu_format_name(res->format),
-		 res->stats.duplicates);
+	snprintf(warn, sizeof warn, "{\"format\":\"%s\",\"duplicate_samples\":%" PRIu64 ",\"overlapping_samples\":%" PRIu64 "}",
+		 gpu_format_name(res->format), res->stats.duplicates, res->stats.overlaps);
 	src.rows_total = res->stats.values;
-	src.rows_accepted = res->stats.values - res->stats.duplicates;
+	src.rows_accepted = res->stats.values - res->stats.duplicates - res->stats.overlaps;
 	src.rows_rejected = 0;
 	src.warnings_json = warn;
 	src.extras_json = "[]";

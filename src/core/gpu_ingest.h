@@ -10,7 +10,10 @@
  * max_gap, else default_interval) and the rest of the gap is "no data",
  * never idle time. The last sample of a series stands for its usual
  * interval. A sample at or before the previous one of its series (a
- * duplicate, or out of order) is dropped and counted. Energy comes from
+ * duplicate, or out of order) is dropped and counted. So is a sample of a
+ * GPU in a 5-minute slot of the day that another source already covers
+ * (the same telemetry exported twice, overlapping query ranges): overlapping
+ * exports never count a GPU's time twice. Energy comes from
  * the counter's increases between samples at most max_gap apart, when the
  * input has a counter; otherwise from power x time.
  *
@@ -33,12 +36,15 @@ struct gpu_acc_opts {
 
 struct gpu_acc_stats {
 	uint64_t values, used, duplicates;
+	uint64_t overlaps;             /* values in 5-minute slots another source already covers for that GPU */
 	int32_t min_day, max_day;      /* of the rollups touched; min > max when none */
 	uint64_t devices, rollups;
 };
 
 /* Accumulator writing through st (inside the caller's transaction). */
 struct gpu_acc *gpu_acc_new(struct store *st, const struct gpu_acc_opts *o);
+/* The source being written: samples that other sources already cover are dropped (overlap). */
+void gpu_acc_set_source(struct gpu_acc *a, int64_t source_id);
 /* gpu_sample_fn: arg is the gpu_acc. -1 after reporting (store errors). */
 int gpu_acc_sample(void *acc, const struct gpu_ident *id, int64_t t_ms, int metric, double v);
 /* Load the rollups already stored for source_id (a restarted collector continues its days). */

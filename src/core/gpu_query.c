@@ -141,6 +141,12 @@ static int dim_parse(const struct config *cfg, const char *name, struct gdim *d)
 			return 0;
 		}
 	d->kind = GD_REPORT;
+	int how = 0;
+	if (strncmp(name, "tag:", 4) != 0 && strcmp(name, "day") && strcmp(name, "week") && strcmp(name, "month") &&
+	    alloc_dim_find(cfg, name) < 0 && focus_col_lookup(name, strlen(name), &how) < 0)
+		return error("'%s' is not a GPU dimension: use host, gpu, gpu_index, model, pod, namespace, container,"
+			     " an allocation dimension (team, ...), a FOCUS column of the joined bill line, tag:KEY,"
+			     " or day/week/month", name);
 	return report_dim_parse(cfg, name, &d->rd);
 }
 

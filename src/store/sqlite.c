@@ -460,7 +460,7 @@ static const struct store_ops sqlite_ops = {
 	/* ---- GPU telemetry ---- */
 	.gpu_device_get = sq_gpu_device_get, .gpu_labels_get = sq_gpu_labels_get,
 	.gpu_device_scan = sq_gpu_device_scan, .gpu_labels_scan = sq_gpu_labels_scan,
-	.gpu_daily_put = sq_gpu_daily_put, .gpu_daily_scan = sq_gpu_daily_scan,
+	.gpu_daily_put = sq_gpu_daily_put, .gpu_cover_get = sq_gpu_cover_get, .gpu_daily_scan = sq_gpu_daily_scan,
 
 	/* ---- LLM usage and business metrics ---- */
 

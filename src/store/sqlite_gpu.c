@@ -24,19 +24,20 @@ const char sq_gpu_schema[] =
 	"CREATE TABLE IF NOT EXISTS gpu_daily(day INTEGER NOT NULL, device_id INTEGER NOT NULL,"
 	" labels_id INTEGER NOT NULL, source_id INTEGER NOT NULL, n INTEGER, covered_s REAL, util_s REAL,"
 	" util_min REAL, util_max REAL, hist BLOB, mem_used_s REAL, mem_free_s REAL, mem_s REAL,"
-	" power_j REAL, power_s REAL, energy_mj REAL,"
+	" power_j REAL, power_s REAL, energy_mj REAL, cover BLOB,"
 	" PRIMARY KEY(day, device_id, labels_id, source_id)) WITHOUT ROWID;";
 
-enum { G_DEV_FIND, G_DEV_ADD, G_LBL_FIND, G_LBL_ADD, G_PUT, G_SCAN, G_DEV_SCAN, G_LBL_SCAN };
+enum { G_DEV_FIND, G_DEV_ADD, G_LBL_FIND, G_LBL_ADD, G_PUT, G_SCAN, G_DEV_SCAN, G_LBL_SCAN, G_COVER };
 
 static const char *const gsql[] = {
 	[G_DEV_FIND] = "SELECT id, model FROM gpu_device WHERE host = ?1 AND uuid = ?2 AND idx = ?3",
 	[G_DEV_ADD] = "INSERT INTO gpu_device(host, uuid, idx, model) VALUES(?1, ?2, ?3, ?4)",
 	[G_LBL_FIND] = "SELECT id FROM gpu_labels WHERE pod = ?1 AND namespace = ?2 AND container = ?3",
 	[G_LBL_ADD] = "INSERT INTO gpu_labels(pod, namespace, container) VALUES(?1, ?2, ?3)",
-	[G_PUT] = "INSERT OR REPLACE INTO gpu_daily VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
+	[G_PUT] = "INSERT OR REPLACE INTO gpu_daily VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
+	[G_COVER] = "SELECT cover FROM gpu_daily WHERE day = ?1 AND device_id = ?2 AND source_id != ?3",
 	[G_SCAN] = "SELECT day, device_id, labels_id, source_id, n, covered_s, util_s, util_min, util_max, hist,"
-		   " mem_used_s, mem_free_s, mem_s, power_j, power_s, energy_mj FROM gpu_daily"
+		   " mem_used_s, mem_free_s, mem_s, power_j, power_s, energy_mj, cover FROM gpu_daily"
 		   " WHERE day BETWEEN ?1 AND ?2 AND (?3 < 0 OR source_id = ?3)",
 	[G_DEV_SCAN] = "SELECT id, host, uuid, idx, model FROM gpu_device",
 	[G_LBL_SCAN] = "SELECT id, pod, namespace, container FROM gpu_labels",
@@ -235,6 +236,7 @@ int sq_gpu_daily_put(struct store *s, const struct gpu_daily_rec *r)
 	sqlite3_bind_double(st, 14, r->power_j);
 	sqlite3_bind_double(st, 15, r->power_s);
 	sqlite3_bind_double(st, 16, r->energy_mj);
+	sqlite3_bind_blob(st, 17, r->cover, GPU_COVER_BYTES, SQLITE_STATIC);
 	return sq_run(ss, st, "add GPU rollup");
 }
 
@@ -267,6 +269,9 @@ int sq_gpu_daily_scan(struct store *s, int32_t from, int32_t to, int64_t source_
 		r.power_j = sqlite3_column_double(st, 13);
 		r.power_s = sqlite3_column_double(st, 14);
 		r.energy_mj = sqlite3_column_double(st, 15);
+		memset(r.cover, 0, sizeof r.cover);
+		if (sqlite3_column_bytes(st, 16) == GPU_COVER_BYTES)
+			memcpy(r.cover, sqlite3_column_blob(st, 16), GPU_COVER_BYTES);
 		if ((out = cb(arg, &r)) != 0)
 			break;
 	}
@@ -274,4 +279,27 @@ int sq_gpu_daily_scan(struct store *s, int32_t from, int32_t to, int64_t source_
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return sq_dberr(ss, "scan GPU rollups");
 	return out;
+}
+
+int sq_gpu_cover_get(struct store *s, int32_t day, uint32_t device_id, int64_t source_id, uint8_t *out)
+{
+	struct sqlite_store *ss = S(s);
+	int miss, rc;
+	memset(out, 0, GPU_COVER_BYTES);
+	sqlite3_stmt *st = stmt(ss, G_COVER, &miss);
+	if (!st)
+		return miss ? 0 : -1;
+	sqlite3_bind_int64(st, 1, day);
+	sqlite3_bind_int64(st, 2, device_id);
+	sqlite3_bind_int64(st, 3, source_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const uint8_t *b = sqlite3_column_blob(st, 0);
+		if (b && sqlite3_column_bytes(st, 0) == GPU_COVER_BYTES)
+			for (int i = 0; i < GPU_COVER_BYTES; i++)
+				out[i] |= b[i];
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sq_dberr(ss, "read GPU coverage");
+	return 0;
 }

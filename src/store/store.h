@@ -59,6 +59,8 @@ struct daily_rec {
  * the samples stand for (docs/gpu.md: gaps and overlaps).
  */
 #define GPU_HIST_BINS 101          /* time per whole utilisation percent 0..100 */
+#define GPU_SLOT_MS 300000         /* coverage slot: 5 minutes */
+#define GPU_COVER_BYTES 36         /* 288 slots a day, one bit each */
 struct gpu_daily_rec {
 	int32_t day;
 	uint32_t device_id, labels_id;
@@ -71,6 +73,7 @@ struct gpu_daily_rec {
 	double mem_used_s, mem_free_s, mem_s;   /* MiB x seconds, seconds with memory samples */
 	double power_j, power_s;       /* power integrated (J), seconds with power samples */
 	double energy_mj;              /* energy counter deltas (mJ); 0 = no counter */
+	uint8_t cover[GPU_COVER_BYTES];   /* 5-minute slots of the day with samples (overlap detection) */
 };
 
 struct store_ops {
@@ -116,6 +119,9 @@ struct store_ops {
 							  const char *container), void *arg);
 	/* Insert or replace the rollup of (day, device, labels, source). */
 	int (*gpu_daily_put)(struct store *s, const struct gpu_daily_rec *r);
+	/* OR of the coverage bitmaps of (day, device) over sources other than source_id. */
+	int (*gpu_cover_get)(struct store *s, int32_t day, uint32_t device_id, int64_t source_id,
+			     uint8_t out[GPU_COVER_BYTES]);
 	/* Rollups with from <= day <= to; source_id < 0 = all sources. A ledger without GPU tables is empty. */
 	int (*gpu_daily_scan)(struct store *s, int32_t from, int32_t to, int64_t source_id,
 			      int (*cb)(void *arg, const struct gpu_daily_rec *r), void *arg);
