@@ -87,7 +87,8 @@ static int number(const struct field *f, double *v)
 	*v = strtod(buf, &end);
 	if (*end || *v != *v || *v < 0)
 		return -1;
-	return 1;
+	/* Out-of-range readings (DCGM-style blanks, overflowed counters) are no value, like [N/A]. */
+	return gpu_value_is_sentinel(*v) ? 0 : 1;
 }
 
 int gpu_parse_smi(const char *buf, size_t n, const char *name, const char *host, gpu_sample_fn fn, void *arg)
