@@ -66,7 +66,7 @@ struct dev { int32_t host; char *uuid, *model; int idx; };
 struct lbl { char *pod, *ns, *ct; };
 struct host { char *name; uint32_t line; uint32_t tagset; char *vals; size_t nvals; };
 struct hostday { money_t cost; uint32_t ngpus; uint8_t used; };
-struct devday { int64_t cov_ms, cum_ms; uint32_t ord, nrows, cum_rows; };
+struct devday { int64_t cov_ms, cum_ms; uint32_t ord, nrows, cum_rows, hd; };
 
 struct cell {
 	uint32_t gid;
@@ -501,15 +501,35 @@ static struct cell *cell_get(struct eng *e, uint32_t gid, int32_t b)
 	return &e->cells[e->ncells++];
 }
 
-/* Exact part k..k+w of total over n: parts that add up to the total. */
+/*
+ * a * num / den rounded half-even, as money_muldiv, with a 128-bit fast path:
+ * here den is a count of GPUs or milliseconds, so a * num nearly always fits,
+ * and the 256-bit path was most of the query time.
+ */
+static money_t muldiv(money_t a, int64_t num, int64_t den)
+{
+	money_t p, out = 0;
+	if (den <= 0)
+		return 0;
+	if (__builtin_mul_overflow(a, (money_t)num, &p)) {
+		money_muldiv(a, (money_t)num, (money_t)den, &out);
+		return out;
+	}
+	money_t q = p / den, r = p % den;
+	if (r != 0) {
+		money_t ar = r < 0 ? -r : r;
+		if (2 * ar > den || (2 * ar == den && (q & 1)))
+			q += p < 0 ? -1 : 1;
+	}
+	return q;
+}
+
+/* Exact part from..to of total over n: consecutive parts add up to the total. */
 static money_t part(money_t total, int64_t from, int64_t to, int64_t n)
 {
-	money_t a = 0, b = 0;
 	if (n <= 0)
 		return 0;
-	money_muldiv(total, (money_t)from, (money_t)n, &a);
-	money_muldiv(total, (money_t)to, (money_t)n, &b);
-	return b - a;
+	return muldiv(total, to, n) - muldiv(total, from, n);
 }
 
 static int64_t hist_ms(const uint32_t *h, double below)
@@ -681,13 +701,16 @@ int gpu_query_run(struct store *st, const struct config *cfg, const struct gpu_q
 	if (st->ops->gpu_daily_scan(st, from, to, -1, on_row, e) < 0)
 		goto out;
 	/* Pass 1: GPUs per host-day (each gets its ordinal), covered time per GPU-day. */
+	uint32_t *row_dd = xcalloc(e->nrows + 1, sizeof *row_dd);
 	for (size_t i = 0; i < e->nrows; i++) {
 		const struct gpu_daily_rec *r = &e->rows[i];
 		int fresh;
 		size_t dd = devday(e, r->device_id, r->day, &fresh);
+		row_dd[i] = (uint32_t)dd;
 		if (fresh) {
 			size_t hd = hostday(e, (uint32_t)e->devs[r->device_id].host, r->day, 1);
 			e->dd[dd].ord = e->hd[hd].ngpus++;
+			e->dd[dd].hd = (uint32_t)hd;
 			e->hd[hd].used = 1;
 		}
 		e->dd[dd].cov_ms += (int64_t)llround(r->covered_s * 1000);
@@ -697,9 +720,8 @@ int gpu_query_run(struct store *st, const struct config *cfg, const struct gpu_q
 	uint32_t total_gpus = 0;
 	for (size_t i = 0; i < e->nrows; i++) {
 		const struct gpu_daily_rec *r = &e->rows[i];
-		int fresh;
-		struct devday *dd = &e->dd[devday(e, r->device_id, r->day, &fresh)];
-		struct hostday *hd = &e->hd[hostday(e, (uint32_t)e->devs[r->device_id].host, r->day, 0)];
+		struct devday *dd = &e->dd[row_dd[i]];
+		struct hostday *hd = &e->hd[dd->hd];
 		money_t dev_cost = part(hd->cost, dd->ord, dd->ord + 1, hd->ngpus), cost;
 		int64_t cov = (int64_t)llround(r->covered_s * 1000);
 		if (dd->cov_ms > 0) {
@@ -714,9 +736,7 @@ int gpu_query_run(struct store *st, const struct config *cfg, const struct gpu_q
 			continue;
 		struct cell *c = cell_get(e, g - 1, bucket_of(e, r->day));
 		int64_t tot = hist_ms(r->hist, 101), idle = hist_ms(r->hist, q->idle_threshold);
-		money_t ic = 0;
-		if (tot > 0)
-			money_muldiv(cost, (money_t)idle, (money_t)tot, &ic);
+		money_t ic = tot > 0 ? muldiv(cost, idle, tot) : 0;
 		c->cov_s += r->covered_s;
 		c->util_s += r->util_s;
 		if (r->util_max > c->util_max)
@@ -743,6 +763,7 @@ int gpu_query_run(struct store *st, const struct config *cfg, const struct gpu_q
 			total_gpus++;
 		}
 	}
+	free(row_dd);
 	for (size_t i = 0; i < e->nhd; i++)
 		if (!e->hd[i].used)
 			res->unmatched_cost += e->hd[i].cost;
