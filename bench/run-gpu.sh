@@ -45,4 +45,8 @@ echo "gpu --by team: median ${med} ms over $RUNS runs (${ts[*]} ms); target <= 2
 /usr/bin/time -v "$AICOST" --db "$D/l.db" --config "$D/aicost.yaml" gpu --by team --format csv >/dev/null 2>"$D/qt.txt"
 echo "gpu --by team peak RSS: $(($(grep 'Maximum resident' "$D/qt.txt" | awk '{print $NF}') / 1024)) MiB"
 head -4 "$D/out.csv"
+# Reconciliation: every bill line joins a GPU host with telemetry that day, so the GPU cost is the bill.
+bill=$("$AICOST" --db "$D/l.db" report --by ServiceName --format json | python3 -c "import json,sys; import decimal; print(json.load(sys.stdin, parse_float=decimal.Decimal)['total'])")
+gpu=$(python3 -c "import csv,decimal,sys; print(sum(decimal.Decimal(r['cost']) for r in csv.DictReader(open(sys.argv[1]))))" "$D/out.csv")
+python3 -c "import decimal,sys; a,b=map(decimal.Decimal,sys.argv[1:]); print('GPU cost', b, '= bill', a if a==b else 'MISMATCH: bill %s' % a); sys.exit(a!=b)" "$bill" "$gpu"
 [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$D"

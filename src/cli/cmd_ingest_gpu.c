@@ -67,6 +67,8 @@ int cmd_ingest_gpu(int argc, char **argv, struct cli_ctx *ctx)
 	for (size_t i = 0; i < a.npos; i++) {
 		struct gpu_ingest_result r;
 		const char *sep = i ? "," : "";
+		if (ctx->progress)
+			fprintf(stderr, "\raicost: ingest gpu: file %zu of %zu: %.60s\033[K", i + 1, a.npos, a.pos[i]);
 		if (gpu_ingest_file(st, a.pos[i], &o, &r) < 0) {
 			rc = EXIT_FAIL;
 			if (fmt == FMT_JSON) {
@@ -105,6 +107,8 @@ int cmd_ingest_gpu(int argc, char **argv, struct cli_ctx *ctx)
 		}
 		fflush(stdout);
 	}
+	if (ctx->progress)
+		fprintf(stderr, "\r\033[K");
 	if (fmt == FMT_JSON)
 		printf("]}\n");
 	st->ops->close(st);
