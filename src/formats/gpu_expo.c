@@ -122,7 +122,8 @@ int gpu_parse_expo(const char *buf, size_t n, const char *name, const char *host
 					     (unsigned long)lineno, ts + 1);
 			t = x;
 		}
-		if (metric < 0 || gpu_value_is_sentinel(v) || v != v || v < 0)
+		/* Sentinels are checked before and after scaling (GR_ENGINE_ACTIVE is x100). */
+		if (metric < 0 || gpu_value_is_sentinel(v) || v != v || v < 0 || gpu_value_is_sentinel(v * scale))
 			continue;
 		int idx = -1;
 		if (l.gpu[0]) {

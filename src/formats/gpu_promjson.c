@@ -109,7 +109,7 @@ int gpu_parse_promjson(const char *buf, size_t n, const char *name, const char *
 			int skip;
 			if (point(vals ? json_array_get(vals, k) : one, name, r, k, &t, &v, &skip) < 0)
 				goto out;
-			if (skip)
+			if (skip || gpu_value_is_sentinel(v * scale))
 				continue;
 			int cr = fn(arg, &id, t, metric, v * scale);
 			if (cr) {
