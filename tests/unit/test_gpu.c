@@ -163,6 +163,14 @@ static void test_parsers(void **state)
 	assert_int_equal(s.n, 3);   /* util, used, free; no power */
 	assert_true(s.v[0] == 35 && s.v[1] == 1000 && s.v[2] == 80559);
 
+	memset(&s, 0, sizeof s);
+	const char *js = "{\"status\":\"success\",\"data\":{\"result\":[{\"values\":[[1790856000.25,\"7\"],[1790856060,\"NaN\"]],"
+			 "\"metric\":{\"__name__\":\"DCGM_FI_DEV_GPU_UTIL\",\"pod\":\"a\\u00e9\\ud83d\\ude00\\\"\"}}]}}";
+	assert_int_equal(gpu_parse_promjson(js, strlen(js), "t", NULL, record, &s), 0);
+	assert_int_equal(s.n, 1);   /* NaN skipped; "metric" after "values" is fine */
+	assert_true(s.t[0] == 1790856000250LL && s.v[0] == 7);
+	assert_string_equal(s.pod[0], "a\xc3\xa9\xf0\x9f\x98\x80\"");
+
 	int64_t ms;
 	assert_int_equal(gpu_parse_time("2026/10/01 12:00:00.5", 21, &ms), 0);
 	assert_true(ms == 1790856000500LL);
