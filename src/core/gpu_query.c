@@ -64,7 +64,9 @@ struct gdim {
 
 struct dev { int32_t host; char *uuid, *model; int idx; };
 struct lbl { char *pod, *ns, *ct; };
-struct host { char *name; uint32_t line; uint32_t tagset; char *vals; size_t nvals; };
+struct host { char *name; uint32_t line; uint32_t tagset; const char *vals; size_t nvals; };
+/* A bill line joined to a host: the host's costliest one gives its FOCUS columns and tags. */
+struct jline { uint32_t id, host, tagset; char *vals; size_t n; money_t cost; };
 struct hostday { money_t cost; uint32_t ngpus; uint8_t used; };
 struct devday { int64_t cov_ms, cum_ms; uint32_t ord, nrows, cum_rows, hd; };
 
@@ -88,6 +90,7 @@ struct eng {
 	struct dict host_ids;         /* lower-case host -> index */
 	struct dict res_ids;          /* hosts: map ResourceId -> host index */
 	struct tagset *tagsets; size_t ntagsets;
+	struct jline *jl; size_t njl;
 	struct dict hd_ids; struct hostday *hd; size_t nhd;
 	struct dict dd_ids; struct devday *dd; size_t ndd;
 	struct gpu_daily_rec *rows; size_t nrows;
@@ -244,7 +247,7 @@ static int on_tagset(void *arg, uint32_t id, const char *json, size_t n)
 	return 0;
 }
 
-/* line id -> host index + 1 (0 = not a GPU host's line) */
+/* line id -> joined line index + 1 (0 = not a GPU host's line) */
 struct line_map { uint32_t *host; size_t n; };
 
 static int on_line(void *arg, uint32_t id, uint32_t tagset, const char *vals, size_t n)
@@ -283,15 +286,17 @@ static int on_line(void *arg, uint32_t id, uint32_t tagset, const char *vals, si
 		memset(lm->host + lm->n, 0, (nn - lm->n) * sizeof *lm->host);
 		lm->n = nn;
 	}
-	lm->host[id] = hi + 1;
-	struct host *ho = &e->hosts[hi];
-	if (!ho->line) {         /* the first line seen is the host's joined line (its FOCUS columns and tags) */
-		ho->line = id;
-		ho->tagset = tagset;
-		ho->vals = xmalloc(n + 1);
-		memcpy(ho->vals, vals, n);
-		ho->nvals = n;
-	}
+	if ((e->njl & (e->njl - 1)) == 0)
+		e->jl = xrealloc(e->jl, (e->njl ? e->njl * 2 : 16) * sizeof *e->jl);
+	struct jline *j = &e->jl[e->njl];
+	j->id = id;
+	j->host = hi;
+	j->tagset = tagset;
+	j->vals = xmalloc(n + 1);
+	memcpy(j->vals, vals, n);
+	j->n = n;
+	j->cost = 0;
+	lm->host[id] = (uint32_t)++e->njl;
 	const char *cur = v[FC_BILLING_CURRENCY];
 	if (cur && strcmp(e->currency, "mixed") != 0) {
 		if (!e->currency[0])
@@ -322,8 +327,11 @@ static int on_cost(void *arg, int32_t day, uint32_t line, money_t v)
 	struct line_map *lm = ((void **)arg)[1];
 	if (line >= lm->n || !lm->host[line])
 		return 0;
-	size_t i = hostday(e, lm->host[line] - 1, day, 1);
-	return money_add(&e->hd[i].cost, v) < 0 ? error("GPU cost: money overflow") : 0;
+	struct jline *j = &e->jl[lm->host[line] - 1];
+	size_t i = hostday(e, j->host, day, 1);
+	if (money_add(&e->hd[i].cost, v) < 0 || money_add(&j->cost, v) < 0)
+		return error("GPU cost: money overflow");
+	return 0;
 }
 
 static int on_row(void *arg, const struct gpu_daily_rec *r)
@@ -695,6 +703,21 @@ int gpu_query_run(struct store *st, const struct config *cfg, const struct gpu_q
 		if (st->ops->tagset_scan(st, on_tagset, e) < 0 || st->ops->line_scan(st, on_line, pair) < 0 ||
 		    st->ops->daily_scan(st, from, to, q->amount, on_cost, pair) < 0)
 			goto out;
+		/* Each host's joined line: its costliest line in the range (the first one on ties). */
+		money_t *best = xcalloc(e->nhosts + 1, sizeof *best);
+		for (size_t k = 0; k < e->njl; k++) {
+			const struct jline *j = &e->jl[k];
+			struct host *ho = &e->hosts[j->host];
+			money_t c = j->cost < 0 ? -j->cost : j->cost;
+			if (!ho->line || c > best[j->host]) {
+				best[j->host] = c;
+				ho->line = j->id;
+				ho->tagset = j->tagset;
+				ho->vals = j->vals;
+				ho->nvals = j->n;
+			}
+		}
+		free(best);
 		for (size_t h = 0; h < e->nhosts; h++)
 			res->hosts_joined += e->hosts[h].line != 0;
 	}
@@ -830,8 +853,11 @@ void gpu_query_release(struct gpu_result *res)
 			free(e->lbls[i].pod), free(e->lbls[i].ns), free(e->lbls[i].ct);
 		free(e->lbls);
 		for (size_t i = 0; i < e->nhosts; i++)
-			free(e->hosts[i].name), free(e->hosts[i].vals);
+			free(e->hosts[i].name);
 		free(e->hosts);
+		for (size_t i = 0; i < e->njl; i++)
+			free(e->jl[i].vals);
+		free(e->jl);
 		for (size_t i = 0; i < e->ntagsets; i++)
 			tagset_release(&e->tagsets[i]);
 		free(e->tagsets);
