@@ -17,8 +17,8 @@
  *     are exact: the parts add up to the bill to the last digit.
  *  3. Dimensions: host, gpu (UUID), gpu_index, model, pod, namespace,
  *     container; day/week/month; FOCUS columns and tag:KEY of the host's
- *     joined bill line (its costliest line in the range); allocation dimensions (team, project, ...) evaluated on the
- *     joined line with the telemetry labels added as tags (pod, namespace,
+ *     joined bill line (its costliest line in the range); allocation
+ *     dimensions (team, project, ...) evaluated on the joined line with the telemetry labels added as tags (pod, namespace,
  *     container, host, gpu_model: labels win over bill tags), so
  *     `team: { tags: [team, namespace] }` attributes GPU time by namespace.
  *  4. Aggregation reads only the daily rollups (one row per GPU, label set
