@@ -18,8 +18,9 @@
  *  3. Dimensions: host, gpu (UUID), gpu_index, model, pod, namespace,
  *     container; day/week/month; FOCUS columns and tag:KEY of the host's
  *     joined bill line (its costliest line in the range); allocation
- *     dimensions (team, project, ...) evaluated on the joined line with the telemetry labels added as tags (pod, namespace,
- *     container, host, gpu_model: labels win over bill tags), so
+ *     dimensions (team, project, ...) evaluated on the joined line with
+ *     the telemetry labels added as tags (pod, namespace, container, host,
+ *     gpu_model: labels win over bill tags), so
  *     `team: { tags: [team, namespace] }` attributes GPU time by namespace.
  *  4. Aggregation reads only the daily rollups (one row per GPU, label set
  *     and day), so a month of a 1,000-GPU fleet is ~30,000 rows.
