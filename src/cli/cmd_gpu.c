@@ -257,7 +257,12 @@ int cmd_gpu(int argc, char **argv, struct cli_ctx *ctx)
 			       cost_names[q.amount], r.currency[0] ? ", " : "", r.currency, b);
 			table_print(&t, stdout);
 			money_human(r.unmatched_cost, u);
-			printf("\n%u of %u hosts joined to a bill line (ResourceId or hosts: in the config)\n", r.hosts_joined, r.hosts);
+			if (!r.hosts)
+				printf("\nno GPU telemetry in the ledger: load some with 'aicost ingest gpu FILE' or"
+				       " 'aicost collect gpu'\n");
+			else
+				printf("\n%u of %u hosts joined to a bill line (ResourceId or hosts: in the config)\n",
+				       r.hosts_joined, r.hosts);
 			if (r.unmatched_cost != 0)
 				printf("%s of those hosts' cost falls on days without GPU telemetry\n", u);
 		}
