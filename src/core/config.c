@@ -518,6 +518,9 @@ static const struct config_key keys[] = {
 	{ "policies", CT_RAW, NULL, NULL, NULL, NULL, "policy checks for `aicost check` (read by core/policy.c)" },
 	{ "anomalies", CT_RAW, NULL, NULL, NULL, NULL,
 	  "anomaly detection: min_impact, min_pct, sensitivity, direction, drivers (docs/anomalies.md)" },
+	/* GPU telemetry: read by core/gpu_query.c (gpu_config_read). */
+	{ "gpu", CT_RAW, NULL, NULL, NULL, NULL, "GPU telemetry: idle_threshold (percent, default 5), max_gap and"
+	  " default_interval (seconds, default 600 and 60)" },
 };
 
 const struct config_key *config_keys(size_t *n)

@@ -132,6 +132,8 @@ static void sq_close(struct store *s)
 		sqlite3_finalize(ss->scan[i]);
 	/* ---- alert state: budgets ---- */
 	sq_alerts_close(ss);
+	/* ---- GPU telemetry ---- */
+	sq_gpu_close(ss);
 	sqlite3_close(ss->db);
 	free(ss->base.path);
 	free(ss);
@@ -440,6 +442,7 @@ static int sq_day_range(struct store *s, int32_t *min, int32_t *max)
  */
 static const char *const area_schema[] = {
 	/* ---- GPU telemetry (sqlite_gpu.c) ---- */
+	sq_gpu_schema,
 
 	/* ---- LLM usage and business metrics (sqlite_metrics.c) ---- */
 
@@ -457,6 +460,9 @@ static const struct store_ops sqlite_ops = {
 	.seg_add = sq_seg_add, .daily_add = sq_daily_add, .restate = sq_restate,
 	.daily_scan = sq_daily_scan, .day_range = sq_day_range,
 	/* ---- GPU telemetry ---- */
+	.gpu_device_get = sq_gpu_device_get, .gpu_labels_get = sq_gpu_labels_get,
+	.gpu_device_scan = sq_gpu_device_scan, .gpu_labels_scan = sq_gpu_labels_scan,
+	.gpu_daily_put = sq_gpu_daily_put, .gpu_cover_get = sq_gpu_cover_get, .gpu_daily_scan = sq_gpu_daily_scan,
 
 	/* ---- LLM usage and business metrics ---- */
 

@@ -25,6 +25,7 @@ struct sqlite_store {
 	sqlite3_stmt *scan[FA__COUNT];
 	/* Statements of the other areas (finalized in sq_close). */
 	/* ---- GPU telemetry ---- */
+	sqlite3_stmt *gpu_st[10];
 
 	/* ---- LLM usage and business metrics ---- */
 
@@ -48,6 +49,16 @@ int sq_exec(struct sqlite_store *ss, const char *q);
 int sq_run(struct sqlite_store *ss, sqlite3_stmt *st, const char *what);
 
 /* ---- GPU telemetry (sqlite_gpu.c) ---- */
+extern const char sq_gpu_schema[];
+int sq_gpu_device_get(struct store *s, const char *host, const char *uuid, int idx, const char *model, uint32_t *id);
+int sq_gpu_labels_get(struct store *s, const char *pod, const char *ns, const char *container, uint32_t *id);
+int sq_gpu_device_scan(struct store *s, int (*cb)(void *, uint32_t, const char *, const char *, int, const char *), void *arg);
+int sq_gpu_labels_scan(struct store *s, int (*cb)(void *, uint32_t, const char *, const char *, const char *), void *arg);
+int sq_gpu_cover_get(struct store *s, int32_t day, uint32_t device_id, int64_t source_id, uint8_t *out);
+int sq_gpu_daily_put(struct store *s, const struct gpu_daily_rec *r);
+int sq_gpu_daily_scan(struct store *s, int32_t from, int32_t to, int64_t source_id,
+		      int (*cb)(void *, const struct gpu_daily_rec *), void *arg);
+void sq_gpu_close(struct sqlite_store *ss);
 
 /* ---- LLM usage and business metrics (sqlite_metrics.c) ---- */
 

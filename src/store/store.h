@@ -71,6 +71,30 @@ struct outbox_rec {
 	int attempts;
 };
 
+/* ---- GPU telemetry ---- */
+/*
+ * One rollup of GPU telemetry: what one source saw of one device under one
+ * label set (pod/namespace/container) on one UTC day. Seconds are the time
+ * the samples stand for (docs/gpu.md: gaps and overlaps).
+ */
+#define GPU_HIST_BINS 101          /* time per whole utilisation percent 0..100 */
+#define GPU_SLOT_MS 300000         /* coverage slot: 5 minutes */
+#define GPU_COVER_BYTES 36         /* 288 slots a day, one bit each */
+struct gpu_daily_rec {
+	int32_t day;
+	uint32_t device_id, labels_id;
+	int64_t source_id;
+	uint32_t n;                    /* utilisation samples */
+	double covered_s;              /* seconds covered by utilisation samples */
+	double util_s;                 /* sum of percent x seconds */
+	double util_min, util_max;     /* percent */
+	uint32_t hist[GPU_HIST_BINS];  /* milliseconds by floor(percent) */
+	double mem_used_s, mem_free_s, mem_s;   /* MiB x seconds, seconds with memory samples */
+	double power_j, power_s;       /* power integrated (J), seconds with power samples */
+	double energy_mj;              /* energy counter deltas (mJ); 0 = no counter */
+	uint8_t cover[GPU_COVER_BYTES];   /* 5-minute slots of the day with samples (overlap detection) */
+};
+
 struct store_ops {
 	void (*close)(struct store *s);
 	int (*begin)(struct store *s);
@@ -105,6 +129,21 @@ struct store_ops {
 	int (*day_range)(struct store *s, int32_t *min, int32_t *max);  /* 1 if any data */
 
 	/* ---- GPU telemetry ---- */
+	/* Find or add a device (host, uuid, index) / label set; the model name is kept up to date. */
+	int (*gpu_device_get)(struct store *s, const char *host, const char *uuid, int idx, const char *model, uint32_t *id);
+	int (*gpu_labels_get)(struct store *s, const char *pod, const char *ns, const char *container, uint32_t *id);
+	int (*gpu_device_scan)(struct store *s, int (*cb)(void *arg, uint32_t id, const char *host, const char *uuid,
+							  int idx, const char *model), void *arg);
+	int (*gpu_labels_scan)(struct store *s, int (*cb)(void *arg, uint32_t id, const char *pod, const char *ns,
+							  const char *container), void *arg);
+	/* Insert or replace the rollup of (day, device, labels, source). */
+	int (*gpu_daily_put)(struct store *s, const struct gpu_daily_rec *r);
+	/* OR of the coverage bitmaps of (day, device) over sources other than source_id. */
+	int (*gpu_cover_get)(struct store *s, int32_t day, uint32_t device_id, int64_t source_id,
+			     uint8_t out[GPU_COVER_BYTES]);
+	/* Rollups with from <= day <= to; source_id < 0 = all sources. A ledger without GPU tables is empty. */
+	int (*gpu_daily_scan)(struct store *s, int32_t from, int32_t to, int64_t source_id,
+			      int (*cb)(void *arg, const struct gpu_daily_rec *r), void *arg);
 
 	/* ---- LLM usage and business metrics ---- */
 
