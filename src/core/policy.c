@@ -584,7 +584,8 @@ static char *top_resource(struct store *st, const struct config *cfg, const stru
 	size_t nw;
 	char **w = where_list(&sc, &none, &nw);
 	const char *by[] = { "ResourceId" };
-	struct report_query q = { by, 1, (const char *const *)w, nw, amount, s->period_start, s->data_through, 1 };
+	struct report_query q = { .by = by, .nby = 1, .where = (const char *const *)w, .nwhere = nw, .amount = amount,
+				  .from_day = s->period_start, .to_day = s->data_through, .no_shared = 1 };
 	struct report_result res;
 	char *out = NULL;
 	if (s->data_through >= s->period_start && report_run(st, cfg, &q, &res) == 0) {
