@@ -7,6 +7,11 @@
  * and its cost is summed beside them, so energy, emissions and the cost they
  * belong to come out by the same dimensions and rules (allocation, shared
  * cost, --where). Rows are matched across the runs by their dimension values.
+ *
+ * Where GPU telemetry is joined to a billed host (core/gpu_query.h), the
+ * measured GPU energy replaces the estimated GPU part of that host's lines:
+ * the estimate keeps CPU and memory, and the telemetry adds the GPUs' energy
+ * (board power x time, times the provider's PUE) by the same dimensions.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +22,7 @@
 #include "core/alloc.h"
 #include "core/carbon.h"
 #include "core/config.h"
+#include "core/gpu_query.h"
 #include "core/report.h"
 #include "formats/focus.h"
 #include "store/store.h"
@@ -48,7 +54,8 @@ enum { RUN_KWH, RUN_KG, RUN_COST, RUN_USAGE, RUN_COVERED, RUN__COUNT };
 struct scale_ctx {
 	const struct carbon_model *m;
 	int run;
-	size_t lines, estimated, fallback_factor;
+	size_t lines, estimated, fallback_factor, measured_lines;
+	struct dict measured;         /* ResourceIds whose GPU energy comes from telemetry */
 };
 
 static int scale_line(void *arg, const struct alloc_line *l, money_t *scale)
@@ -70,12 +77,19 @@ static int scale_line(void *arg, const struct alloc_line *l, money_t *scale)
 	}
 	if (k == CK_NONE)
 		return 0;
+	const char *rid = l->vals[FC_RESOURCE_ID];
+	uint32_t one;
+	double kwh = e.kwh_per_unit;
+	if (e.gpu_kwh_per_unit > 0 && rid && dict_get(&c->measured, rid, strlen(rid), hash_bytes(rid, strlen(rid)), &one)) {
+		kwh -= e.gpu_kwh_per_unit;
+		c->measured_lines += c->run == RUN_KWH;
+	}
 	switch (c->run) {
 	case RUN_KWH:
-		*scale = carbon_fixed(e.kwh_per_unit);
+		*scale = carbon_fixed(kwh);
 		break;
 	case RUN_KG:
-		*scale = carbon_fixed(e.kwh_per_unit * e.kg_per_kwh);
+		*scale = carbon_fixed(kwh * e.kg_per_kwh);
 		break;
 	default:
 		*scale = MONEY_ONE;
@@ -86,6 +100,7 @@ static int scale_line(void *arg, const struct alloc_line *l, money_t *scale)
 struct row {
 	const char **vals;
 	money_t v[RUN__COUNT];
+	money_t gpu_kwh;              /* of v[RUN_KWH]: measured by GPU telemetry */
 };
 
 static int row_cmp(const void *a, const void *b)
@@ -123,6 +138,71 @@ static void pct(money_t part, money_t total, char *out)
 	strcat(out, "%");
 }
 
+/* The ResourceIds of billed hosts whose GPUs reported energy in the range. */
+static int measured_hosts(struct store *st, const struct config *cfg, const struct report_query *rq, struct dict *out)
+{
+	const char *by[] = { "ResourceId" };
+	struct gpu_query q = { .by = by, .nby = 1, .where = rq->where, .nwhere = rq->nwhere, .amount = rq->amount,
+			       .from_day = rq->from_day, .to_day = rq->to_day, .idle_threshold = 5 };
+	struct gpu_result r;
+	if (gpu_query_run(st, cfg, &q, &r) < 0)
+		return -1;
+	for (size_t i = 0; i < r.nrows; i++) {
+		const char *v = r.rows[i].vals[0];
+		if (v && *v && r.rows[i].energy_kwh > 0)
+			dict_put(out, v, strlen(v), hash_bytes(v, strlen(v)), 1);
+	}
+	gpu_query_release(&r);
+	return 0;
+}
+
+/*
+ * Add the measured GPU energy by the same dimensions (plus the joined line's
+ * provider and region, for PUE and grid factor) into the rows, creating rows
+ * the bill estimate did not have. *gres keeps the strings of new rows.
+ */
+static int add_measured(struct store *st, const struct config *cfg, const struct report_query *rq,
+			const struct carbon_model *m, struct dict *idx, struct row **rows, size_t *nrows,
+			struct gpu_result *gres, money_t *kg_total)
+{
+	size_t nby = rq->nby;
+	const char **by = xcalloc(nby + 2, sizeof *by);
+	for (size_t d = 0; d < nby; d++)
+		by[d] = rq->by[d];
+	by[nby] = "ServiceProviderName";
+	by[nby + 1] = "RegionId";
+	struct gpu_query q = { .by = by, .nby = nby + 2, .where = rq->where, .nwhere = rq->nwhere,
+			       .amount = rq->amount, .from_day = rq->from_day, .to_day = rq->to_day, .idle_threshold = 5 };
+	int rc = gpu_query_run(st, cfg, &q, gres);
+	free(by);
+	if (rc < 0)
+		return -1;
+	char kbuf[4096];
+	for (size_t i = 0; i < gres->nrows; i++) {
+		const struct gpu_row *g = &gres->rows[i];
+		if (!(g->energy_kwh > 0))
+			continue;
+		const char *prov = g->vals[nby], *region = g->vals[nby + 1];
+		int est;
+		double kwh = g->energy_kwh * carbon_pue(prov);
+		double kg = kwh * carbon_grid_factor(m, prov, region, &est);
+		size_t k = key_of(g->vals, nby, kbuf, sizeof kbuf);
+		uint64_t h = hash_bytes(kbuf, k);
+		uint32_t at;
+		if (!dict_get(idx, kbuf, k, h, &at)) {
+			at = (uint32_t)*nrows;
+			dict_put(idx, kbuf, k, h, at);
+			*rows = xrealloc(*rows, (*nrows + 1) * sizeof **rows);
+			memset(&(*rows)[*nrows], 0, sizeof **rows);
+			(*rows)[(*nrows)++].vals = g->vals;
+		}
+		(*rows)[at].gpu_kwh += carbon_fixed(kwh);
+		(*rows)[at].v[RUN_KG] += carbon_fixed(kg);
+		*kg_total += carbon_fixed(kg);
+	}
+	return 0;
+}
+
 int cmd_carbon(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct cli_args a;
@@ -133,6 +213,8 @@ int cmd_carbon(int argc, char **argv, struct cli_ctx *ctx)
 	struct carbon_model *m = NULL;
 	struct row *rows = NULL;
 	struct dict idx;
+	struct gpu_result gres = { 0 };
+	struct scale_ctx sc = { 0 };
 	size_t nrows = 0, nby = 0;
 	char **by = NULL;
 	int rc = EXIT_FAIL, ran = 0;
@@ -158,6 +240,7 @@ int cmd_carbon(int argc, char **argv, struct cli_ctx *ctx)
 			usage_error("--gpu-util: '%s' is not a percentage (0-100)", u);
 	}
 	dict_init(&idx);
+	dict_init(&sc.measured);
 	if (cli_load_config(ctx, &cfg) < 0)
 		goto out_args;
 	by = cli_by_or_default(cli_get(&a, "by"), &cfg, &nby);
@@ -168,7 +251,9 @@ int cmd_carbon(int argc, char **argv, struct cli_ctx *ctx)
 	if (!(st = cli_open_store(ctx, 0)))
 		goto out;
 
-	struct scale_ctx sc = { .m = m };
+	sc.m = m;
+	if (measured_hosts(st, &cfg, &q, &sc.measured) < 0)
+		goto out;
 	for (int r = 0; r < RUN__COUNT; r++) {
 		sc.run = r;
 		q.amount = r == RUN_KWH || r == RUN_KG ? FA_CONSUMED_QTY : cost_col;
@@ -194,10 +279,18 @@ int cmd_carbon(int argc, char **argv, struct cli_ctx *ctx)
 			}
 			rows[at].v[r] += res[r].rows[i].cost;
 		}
-	qsort(rows, nrows, sizeof *rows, row_cmp);
-	money_t tot[RUN__COUNT] = { 0 };
+	money_t tot[RUN__COUNT] = { 0 }, tot_gpu = 0;
 	for (int r = 0; r < RUN__COUNT; r++)
 		tot[r] = res[r].total;
+	if (add_measured(st, &cfg, &q, m, &idx, &rows, &nrows, &gres, &tot[RUN_KG]) < 0)
+		goto out;
+	for (size_t i = 0; i < nrows; i++) {
+		tot[RUN_KWH] += rows[i].gpu_kwh;
+		tot_gpu += rows[i].gpu_kwh;
+	}
+	for (size_t i = 0; i < nrows; i++)
+		rows[i].v[RUN_KWH] += rows[i].gpu_kwh;
+	qsort(rows, nrows, sizeof *rows, row_cmp);
 
 	if (fmt == FMT_JSON) {
 		printf("{\"method\":\"ccf\",\"cost_metric\":\"%s\",\"currency\":", cli_cost_name(cost_col));
@@ -222,6 +315,8 @@ int cmd_carbon(int argc, char **argv, struct cli_ctx *ctx)
 			json_money(stdout, money_round(rows[i].v[RUN_KG], 9));
 			printf(",\"cost\":");
 			json_money(stdout, rows[i].v[RUN_COST]);
+			printf(",\"gpu_measured_kwh\":");
+			json_money(stdout, money_round(rows[i].gpu_kwh, 9));
 			printf(",\"usage_cost\":");
 			json_money(stdout, rows[i].v[RUN_USAGE]);
 			printf(",\"estimated_cost\":");
@@ -232,14 +327,16 @@ int cmd_carbon(int argc, char **argv, struct cli_ctx *ctx)
 		json_money(stdout, money_round(tot[RUN_KWH], 9));
 		printf(",\"total_kg_co2e\":");
 		json_money(stdout, money_round(tot[RUN_KG], 9));
+		printf(",\"gpu_measured_kwh\":");
+		json_money(stdout, money_round(tot_gpu, 9));
 		printf(",\"total_cost\":");
 		json_money(stdout, tot[RUN_COST]);
 		printf(",\"usage_cost\":");
 		json_money(stdout, tot[RUN_USAGE]);
 		printf(",\"unestimated_usage_cost\":");
 		json_money(stdout, tot[RUN_USAGE] - tot[RUN_COVERED]);
-		printf(",\"lines\":%zu,\"lines_estimated\":%zu,\"lines_fallback_grid_factor\":%zu}\n", sc.lines,
-		       sc.estimated, sc.fallback_factor);
+		printf(",\"lines\":%zu,\"lines_estimated\":%zu,\"lines_gpu_measured\":%zu,"
+		       "\"lines_fallback_grid_factor\":%zu}\n", sc.lines, sc.estimated, sc.measured_lines, sc.fallback_factor);
 	} else {
 		const char **head = xcalloc(nby + 4, sizeof *head);
 		int *money = xcalloc(nby + 4, sizeof *money);
@@ -280,6 +377,12 @@ int cmd_carbon(int argc, char **argv, struct cli_ctx *ctx)
 			printf("\ntotal      %s kWh, %s kg CO2e\n", kwh, kg);
 			printf("coverage   %s of usage cost has an energy estimate; %s has no method (API calls, tokens, fees)\n",
 			       cov, un);
+			if (tot_gpu) {
+				char g[MONEY_BUFSZ];
+				money_format(tot_gpu, g, 3, 3);
+				printf("measured   %s kWh of GPU energy from telemetry (%zu billed line%s use it instead of the"
+				       " GPU estimate)\n", g, sc.measured_lines, sc.measured_lines == 1 ? "" : "s");
+			}
 			if (sc.fallback_factor)
 				printf("note       %zu of %zu estimated lines are in a region without a grid factor: the"
 				       " provider's mean was used\n", sc.fallback_factor, sc.estimated);
@@ -294,6 +397,9 @@ out:
 		report_release(&res[r]);
 	free(rows);
 	dict_release(&idx);
+	dict_release(&sc.measured);
+	if (gres.priv || gres.rows)
+		gpu_query_release(&gres);
 	if (st)
 		st->ops->close(st);
 	carbon_free(m);
