@@ -9,9 +9,10 @@
  * cost, --where). Rows are matched across the runs by their dimension values.
  *
  * Where GPU telemetry is joined to a billed host (core/gpu_query.h), the
- * measured GPU energy replaces the estimated GPU part of that host's lines:
- * the estimate keeps CPU and memory, and the telemetry adds the GPUs' energy
- * (board power x time, times the provider's PUE) by the same dimensions.
+ * measured GPU energy replaces the estimated GPU part of that host's lines
+ * for the GPU-hours the telemetry covers: the estimate keeps CPU, memory and
+ * the uncovered GPU-hours, and the telemetry adds the GPUs' energy (board
+ * power x time, times the provider's PUE) by the same dimensions.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,18 +51,44 @@ static const char desc[] =
 
 /* The report runs: energy, emissions, all cost, usage cost, usage cost with an estimate. */
 enum { RUN_KWH, RUN_KG, RUN_COST, RUN_USAGE, RUN_COVERED, RUN__COUNT };
+/* A run before them: GPU-hours billed on hosts with telemetry (by ResourceId). */
+enum { RUN_BILLED_GPU_HOURS = RUN__COUNT };
 
 struct scale_ctx {
 	const struct carbon_model *m;
 	int run;
 	size_t lines, estimated, fallback_factor, measured_lines;
-	struct dict measured;         /* ResourceIds whose GPU energy comes from telemetry */
+	struct dict measured;         /* ResourceId -> index in covered[]/billed[] */
+	double *covered;              /* GPU-hours the telemetry covers, by ResourceId */
+	double *billed;               /* GPU-hours the bill's instance lines hold, by ResourceId */
+	size_t nmeasured;
 };
+
+static int measured_index(const struct scale_ctx *c, const char *rid, uint32_t *at)
+{
+	return rid && dict_get(&c->measured, rid, strlen(rid), hash_bytes(rid, strlen(rid)), at);
+}
+
+/* Share of a host's billed GPU-hours that telemetry covers (0..1). */
+static double covered_share(const struct scale_ctx *c, uint32_t at)
+{
+	if (!(c->billed[at] > 0))
+		return 1;
+	double f = c->covered[at] / c->billed[at];
+	return f > 1 ? 1 : f;
+}
 
 static int scale_line(void *arg, const struct alloc_line *l, money_t *scale)
 {
 	struct scale_ctx *c = arg;
 	struct carbon_est e;
+	if (c->run == RUN_BILLED_GPU_HOURS) {
+		uint32_t at;
+		if (carbon_estimate(c->m, l, &e) != CK_INSTANCE || !e.gpus || !measured_index(c, l->vals[FC_RESOURCE_ID], &at))
+			return 0;
+		*scale = money_from_int(e.gpus);
+		return 1;
+	}
 	if (c->run == RUN_USAGE) {
 		const char *cc = l->vals[FC_CHARGE_CATEGORY];
 		*scale = MONEY_ONE;
@@ -77,11 +104,10 @@ static int scale_line(void *arg, const struct alloc_line *l, money_t *scale)
 	}
 	if (k == CK_NONE)
 		return 0;
-	const char *rid = l->vals[FC_RESOURCE_ID];
-	uint32_t one;
+	uint32_t at;
 	double kwh = e.kwh_per_unit;
-	if (e.gpu_kwh_per_unit > 0 && rid && dict_get(&c->measured, rid, strlen(rid), hash_bytes(rid, strlen(rid)), &one)) {
-		kwh -= e.gpu_kwh_per_unit;
+	if (e.gpu_kwh_per_unit > 0 && measured_index(c, l->vals[FC_RESOURCE_ID], &at)) {
+		kwh -= e.gpu_kwh_per_unit * covered_share(c, at);
 		c->measured_lines += c->run == RUN_KWH;
 	}
 	switch (c->run) {
@@ -138,8 +164,11 @@ static void pct(money_t part, money_t total, char *out)
 	strcat(out, "%");
 }
 
-/* The ResourceIds of billed hosts whose GPUs reported energy in the range. */
-static int measured_hosts(struct store *st, const struct config *cfg, const struct report_query *rq, struct dict *out)
+/*
+ * The ResourceIds of billed hosts whose GPUs reported energy in the range,
+ * with the GPU-hours telemetry covers and the GPU-hours their bill lines hold.
+ */
+static int measured_hosts(struct store *st, const struct config *cfg, const struct report_query *rq, struct scale_ctx *c)
 {
 	const char *by[] = { "ResourceId" };
 	struct gpu_query q = { .by = by, .nby = 1, .where = rq->where, .nwhere = rq->nwhere, .amount = rq->amount,
@@ -147,12 +176,36 @@ static int measured_hosts(struct store *st, const struct config *cfg, const stru
 	struct gpu_result r;
 	if (gpu_query_run(st, cfg, &q, &r) < 0)
 		return -1;
+	c->covered = xcalloc(r.nrows + 1, sizeof *c->covered);
+	c->billed = xcalloc(r.nrows + 1, sizeof *c->billed);
 	for (size_t i = 0; i < r.nrows; i++) {
 		const char *v = r.rows[i].vals[0];
-		if (v && *v && r.rows[i].energy_kwh > 0)
-			dict_put(out, v, strlen(v), hash_bytes(v, strlen(v)), 1);
+		if (v && *v && r.rows[i].energy_kwh > 0) {
+			dict_put(&c->measured, v, strlen(v), hash_bytes(v, strlen(v)), (uint32_t)c->nmeasured);
+			c->covered[c->nmeasured++] = r.rows[i].gpu_hours;
+		}
 	}
 	gpu_query_release(&r);
+	if (!c->nmeasured)
+		return 0;
+	struct report_query bq = *rq;
+	const char *bby[] = { "ResourceId" };
+	struct report_result br;
+	bq.by = bby;
+	bq.nby = 1;
+	bq.amount = FA_CONSUMED_QTY;
+	bq.line_scale = scale_line;
+	bq.line_scale_arg = c;
+	bq.no_shared = 1;
+	c->run = RUN_BILLED_GPU_HOURS;
+	if (report_run(st, cfg, &bq, &br) < 0)
+		return -1;
+	for (size_t i = 0; i < br.nrows; i++) {
+		uint32_t at;
+		if (measured_index(c, br.rows[i].vals[0], &at))
+			c->billed[at] += money_to_double(br.rows[i].cost);
+	}
+	report_release(&br);
 	return 0;
 }
 
@@ -252,7 +305,7 @@ int cmd_carbon(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 
 	sc.m = m;
-	if (measured_hosts(st, &cfg, &q, &sc.measured) < 0)
+	if (measured_hosts(st, &cfg, &q, &sc) < 0)
 		goto out;
 	for (int r = 0; r < RUN__COUNT; r++) {
 		sc.run = r;
@@ -380,8 +433,9 @@ int cmd_carbon(int argc, char **argv, struct cli_ctx *ctx)
 			if (tot_gpu) {
 				char g[MONEY_BUFSZ];
 				money_format(tot_gpu, g, 3, 3);
-				printf("measured   %s kWh of GPU energy from telemetry (%zu billed line%s use it instead of the"
-				       " GPU estimate)\n", g, sc.measured_lines, sc.measured_lines == 1 ? "" : "s");
+				printf("measured   %s kWh of GPU energy from telemetry; on %zu billed line%s it replaces the GPU"
+				       " estimate for the GPU-hours it covers\n", g, sc.measured_lines,
+				       sc.measured_lines == 1 ? "" : "s");
 			}
 			if (sc.fallback_factor)
 				printf("note       %zu of %zu estimated lines are in a region without a grid factor: the"
@@ -398,6 +452,8 @@ out:
 	free(rows);
 	dict_release(&idx);
 	dict_release(&sc.measured);
+	free(sc.covered);
+	free(sc.billed);
 	if (gres.priv || gres.rows)
 		gpu_query_release(&gres);
 	if (st)
