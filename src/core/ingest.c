@@ -667,7 +667,10 @@ int ingest_rows(struct ingest_session *s, const char *path, struct input *in, co
 	s->nsegs = 0;
 	if (daily_flush(s, src.id) < 0)
 		goto out;
-	input_sha256(in, res->sha256);
+	if (p->sha256)
+		snprintf(res->sha256, sizeof res->sha256, "%s", p->sha256);
+	else
+		input_sha256(in, res->sha256);
 	{
 		int64_t other;
 		int f = st->ops->source_find(st, res->sha256, &other);

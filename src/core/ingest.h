@@ -63,6 +63,7 @@ struct ingest_producer {
 	int restate;               /* 1: periods loaded by earlier invocations are replaced */
 	char *(*warnings_json)(void *ctx);   /* malloc'd JSON object for `sources`, or NULL */
 	struct focus_quirk_info *tags_quirk; /* where Tags that are not an object are counted; may be NULL */
+	const char *sha256;        /* hex digest when the producer already took it (in at EOF), else NULL */
 };
 
 /* A session spans one `aicost ingest` invocation (one batch). */

@@ -130,6 +130,8 @@ static void sq_close(struct store *s)
 		sqlite3_finalize(ss->st[i]);
 	for (int i = 0; i < FA__COUNT; i++)
 		sqlite3_finalize(ss->scan[i]);
+	/* ---- LLM usage and business metrics ---- */
+	sq_metrics_close(ss);
 	sqlite3_close(ss->db);
 	free(ss->base.path);
 	free(ss);
@@ -440,6 +442,7 @@ static const char *const area_schema[] = {
 	/* ---- GPU telemetry (sqlite_gpu.c) ---- */
 
 	/* ---- LLM usage and business metrics (sqlite_metrics.c) ---- */
+	sq_metrics_schema,
 
 	/* ---- alert state: budgets (sqlite_alerts.c) ---- */
 
@@ -457,6 +460,8 @@ static const struct store_ops sqlite_ops = {
 	/* ---- GPU telemetry ---- */
 
 	/* ---- LLM usage and business metrics ---- */
+	.metric_add = sq_metric_add, .metric_scan = sq_metric_scan, .metric_names = sq_metric_names,
+	.line_billed = sq_line_billed,
 
 	/* ---- alert state: budgets ---- */
 

@@ -27,6 +27,7 @@ struct sqlite_store {
 	/* ---- GPU telemetry ---- */
 
 	/* ---- LLM usage and business metrics ---- */
+	sqlite3_stmt *metric_st[4];
 
 	/* ---- alert state: budgets ---- */
 
@@ -49,6 +50,14 @@ int sq_run(struct sqlite_store *ss, sqlite3_stmt *st, const char *what);
 /* ---- GPU telemetry (sqlite_gpu.c) ---- */
 
 /* ---- LLM usage and business metrics (sqlite_metrics.c) ---- */
+extern const char sq_metrics_schema[];
+int sq_metric_add(struct store *s, int64_t source_id, int32_t day, const char *metric, const char *dims, money_t value);
+int sq_metric_scan(struct store *s, const char *metric, int32_t from, int32_t to,
+		   int (*cb)(void *arg, int32_t day, const char *dims, money_t value), void *arg);
+int sq_metric_names(struct store *s, int (*cb)(void *arg, const char *name), void *arg);
+int sq_line_billed(struct store *s, uint32_t line_id, int32_t from, int32_t to, const char *kind,
+		   int64_t *source_id, int32_t *day);
+void sq_metrics_close(struct sqlite_store *ss);
 
 /* ---- alert state: budgets (sqlite_alerts.c) ---- */
 

@@ -1,0 +1,532 @@
+/*
+ * llm_ingest.c - LLM usage records -> priced FOCUS-shaped rows -> the
+ * ledger; see llm_ingest.h and docs/llm.md.
+ *
+ * Chapters: reading the file, provider names, the reconciliation guard,
+ * the row producer (one row per token direction, plus a Requests row),
+ * and the per-file entry point. The producer owns the scratch texts its
+ * rows point to; they are valid until its next call.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <jansson.h>
+#include "core/llm_ingest.h"
+#include "core/prices.h"
+#include "formats/focus.h"
+#include "formats/focus_reader.h"
+#include "formats/input.h"
+#include "formats/llm_usage.h"
+#include "store/store.h"
+#include "util/dict.h"
+#include "util/err.h"
+
+/* ---- provider names ----------------------------------------------------------- */
+
+static const struct {
+	const char *id, *display, *service;
+} providers[] = {
+	{ "openai", "OpenAI", "OpenAI API" },
+	{ "anthropic", "Anthropic", "Claude API" },
+	{ "azure", "Microsoft", "Azure OpenAI" },
+	{ "azure_ai", "Microsoft", "Azure AI Foundry" },
+	{ "bedrock", "AWS", "Amazon Bedrock" },
+	{ "bedrock_converse", "AWS", "Amazon Bedrock" },
+	{ "gemini", "Google", "Gemini API" },
+	{ "vertex_ai", "Google", "Vertex AI" },
+	{ "mistral", "Mistral AI", "Mistral API" },
+	{ "cohere", "Cohere", "Cohere API" },
+	{ "groq", "Groq", "GroqCloud" },
+	{ "xai", "xAI", "xAI API" },
+	{ "deepseek", "DeepSeek", "DeepSeek API" },
+	{ "together_ai", "Together AI", "Together API" },
+};
+
+static int provider_index(const char *p)
+{
+	for (size_t i = 0; i < sizeof providers / sizeof providers[0]; i++)
+		if (!strcasecmp(p, providers[i].id))
+			return (int)i;
+	return -1;
+}
+
+const char *llm_provider_display(const char *p)
+{
+	int i = p ? provider_index(p) : -1;
+	return i >= 0 ? providers[i].display : p ? p : "unknown";
+}
+
+static void service_name(const char *p, char *out, size_t n)
+{
+	int i = provider_index(p);
+	if (i >= 0)
+		snprintf(out, n, "%s", providers[i].service);
+	else
+		snprintf(out, n, "%s API", p);
+}
+
+/* ---- reading ------------------------------------------------------------------- */
+
+static int read_all(struct input *in, char **out, size_t *n, const char *name)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *b = xmalloc(cap);
+	for (;;) {
+		if (len == cap) {
+			if (cap >= LLM_MAX_FILE_BYTES) {
+				free(b);
+				return error("%s: larger than %llu MiB: split the usage export", name, LLM_MAX_FILE_BYTES >> 20);
+			}
+			cap *= 2;
+			b = xrealloc(b, cap);
+		}
+		ssize_t r = input_read(in, b + len, cap - len);
+		if (r < 0) {
+			free(b);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	*out = b;
+	*n = len;
+	return 0;
+}
+
+/* ---- the reconciliation guard --------------------------------------------------------- */
+
+/* Value of key column `col` in a stored line (NUL-terminated into out; "" for null). */
+static void line_val(const char *v, size_t n, int col, char *out, size_t cap)
+{
+	size_t i = 0, k = 0;
+	out[0] = 0;
+	for (int c = 0; c < FC__COUNT; c++) {
+		if (focus_columns[c].role != FR_KEY)
+			continue;
+		if (i >= n)
+			return;
+		int want = c == col;
+		if ((unsigned char)v[i] == 0x1e && i + 1 < n && v[i + 1] == STORE_SEP) {
+			i += 2;
+			if (want)
+				return;
+			continue;
+		}
+		while (i < n && v[i] != STORE_SEP) {
+			if ((unsigned char)v[i] == 0x1d && i + 1 < n)
+				i++;
+			if (want && k + 1 < cap)
+				out[k++] = v[i];
+			i++;
+		}
+		i++;
+		if (want) {
+			out[k] = 0;
+			return;
+		}
+	}
+}
+
+struct guard {
+	struct store *st;
+	const char *const *prov;      /* display names of the file's providers */
+	size_t nprov;
+	int32_t from, to;
+	int found;
+	int64_t source;
+	int32_t day;
+	char prov_hit[64];
+};
+
+static int guard_line(void *arg, uint32_t id, uint32_t tagset, const char *vals, size_t n)
+{
+	struct guard *g = arg;
+	char prov[64], unit[64], sub[64];
+	(void)tagset;
+	line_val(vals, n, FC_SERVICE_PROVIDER_NAME, prov, sizeof prov);
+	size_t k;
+	for (k = 0; k < g->nprov && strcasecmp(prov, g->prov[k]); k++)
+		;
+	if (k == g->nprov)
+		return 0;
+	line_val(vals, n, FC_CONSUMED_UNIT, unit, sizeof unit);
+	line_val(vals, n, FC_SERVICE_SUBCATEGORY, sub, sizeof sub);
+	if (!strcasestr(unit, "token") && strcasecmp(sub, "Generative AI") != 0)
+		return 0;
+	int64_t src;
+	int32_t day;
+	int r = g->st->ops->line_billed(g->st, id, g->from, g->to, "focus", &src, &day);
+	if (r < 0)
+		return -1;
+	if (r > 0 && (!g->found || day < g->day)) {
+		g->found = 1;
+		g->source = src;
+		g->day = day;
+		snprintf(g->prov_hit, sizeof g->prov_hit, "%s", prov);
+	}
+	return 0;
+}
+
+static int64_t floor_day(int64_t t)
+{
+	return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+}
+
+static int reconcile_guard(struct store *st, const struct llm_file *f, const char *name)
+{
+	const char *prov[16];
+	size_t np = 0;
+	int64_t from = INT64_MAX, to = INT64_MIN;
+	for (size_t i = 0; i < f->n; i++) {
+		const char *d = llm_provider_display(f->r[i].provider);
+		size_t k;
+		for (k = 0; k < np && strcmp(prov[k], d); k++)
+			;
+		if (k == np && np < 16)
+			prov[np++] = d;
+		int64_t day = floor_day(f->r[i].start);
+		if (day < from)
+			from = day;
+		if (day > to)
+			to = day;
+	}
+	if (!np)
+		return 0;
+	struct guard g = { .st = st, .prov = prov, .nprov = np, .from = (int32_t)from, .to = (int32_t)to };
+	if (st->ops->line_scan(st, guard_line, &g) < 0)
+		return -1;
+	if (!g.found)
+		return 0;
+	char day[11];
+	format_day(g.day, day);
+	return error("%s: %s token charges for %s are already in the ledger from FOCUS source %" PRId64
+		     " (see 'aicost sources'): loading this usage too would count them twice; nothing ingested. "
+		     "Use --detail-only to record it at zero cost as allocation detail, or --allow-overlap",
+		     name, g.prov_hit, day, g.source);
+}
+
+/* ---- the row producer ------------------------------------------------------------------- */
+
+enum { X_LIST_UNIT, X_CONTRACTED_UNIT, X_ESTIMATED, X_UNPRICED, X_TIER, X__COUNT };
+static const char *const extra_names[X__COUNT] = {
+	"ListUnitPrice", "ContractedUnitPrice", "x_EstimatedCost", "x_Unpriced", "x_ServiceTier",
+};
+static const char *const tier_names[] = { "standard", "batch", "priority", "flex" };
+
+struct prod {
+	struct llm_file *f;
+	const struct price_catalog *cat;
+	const struct llm_ingest_opts *o;
+	struct llm_ingest_result *res;
+	const char *name;
+	size_t nrej_done, rec;
+	int dir;                         /* next direction of the current record; LD__COUNT = requests row */
+	const struct llm_model *m;
+	struct llm_cost cost;
+	struct dict unpriced;            /* distinct unpriced model names */
+	/* scratch the rows point into */
+	char bp_start[21], bp_end[21], period[48], svc[96], model[256], sku[320], skup[352], desc[400], spd[700];
+	char acct[256], sub[256];
+	char xbuf[X__COUNT][MONEY_BUFSZ];
+	struct focus_text extra[X__COUNT];
+};
+
+static void text(struct focus_row *row, int col, const char *s)
+{
+	row->key[col].p = s;
+	row->key[col].n = s ? (uint32_t)strlen(s) : 0;
+}
+
+/* JSON string body of s (escaped) appended at out+*k, bounded. */
+static void json_esc(char *out, size_t cap, size_t *k, const char *s)
+{
+	for (; *s && *k + 7 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			out[(*k)++] = '\\';
+			out[(*k)++] = (char)c;
+		} else if (c < 0x20) {
+			*k += (size_t)snprintf(out + *k, cap - *k, "\\u%04x", c);
+		} else {
+			out[(*k)++] = (char)c;
+		}
+	}
+	out[*k] = 0;
+}
+
+static void set_money_extra(struct prod *p, int x, money_t v)
+{
+	money_str(v, p->xbuf[x]);
+	p->extra[x].p = p->xbuf[x];
+	p->extra[x].n = (uint32_t)strlen(p->xbuf[x]);
+}
+
+/* Price record p->rec once, before its first row. */
+static int start_record(struct prod *p)
+{
+	struct llm_record *r = &p->f->r[p->rec];
+	p->m = r->model ? prices_find(p->cat, r->model, r->provider) : NULL;
+	if (p->m) {
+		if (prices_cost(p->m, &r->u, &p->cost) < 0)
+			return -1;
+	} else {
+		const char *nm = r->model ? r->model : "(no model: export not grouped by model)";
+		size_t n = strlen(nm);
+		uint32_t dummy;
+		memset(&p->cost, 0, sizeof p->cost);
+		p->res->unpriced_records++;
+		if (!dict_get(&p->unpriced, nm, n, hash_bytes(nm, n), &dummy)) {
+			dict_put(&p->unpriced, nm, n, hash_bytes(nm, n), 0);
+			if (p->res->nunpriced < LLM_UNPRICED_SHOWN)
+				snprintf(p->res->unpriced[p->res->nunpriced], sizeof p->res->unpriced[0], "%s", nm);
+			p->res->nunpriced++;
+		}
+	}
+	for (int d = 0; d < LD__COUNT; d++) {
+		p->res->tokens += r->u.tokens[d];
+		if (!p->m)
+			p->res->unpriced_tokens += r->u.tokens[d];
+	}
+	p->dir = 0;
+	return 0;
+}
+
+static int prod_next(void *ctx, struct focus_row *row, struct focus_reject *rej, const char **period)
+{
+	struct prod *p = ctx;
+	if (p->nrej_done < p->f->nrej) {
+		const struct llm_reject *j = &p->f->rej[p->nrej_done++];
+		rej->line = j->line;
+		rej->col = j->col;
+		rej->column[0] = 0;
+		snprintf(rej->why, sizeof rej->why, "%s", j->why);
+		return 2;
+	}
+	for (;;) {
+		if (p->rec >= p->f->n)
+			return 0;
+		struct llm_record *r = &p->f->r[p->rec];
+		if (p->dir < 0 && start_record(p) < 0)
+			return -1;
+		while (p->dir < LD__COUNT && !r->u.tokens[p->dir])
+			p->dir++;
+		if (p->dir < LD__COUNT || (p->dir == LD__COUNT && r->u.requests))
+			break;
+		p->rec++;
+		p->dir = -1;
+	}
+	struct llm_record *r = &p->f->r[p->rec];
+	int d = p->dir++;
+	int is_req = d == LD__COUNT;
+	const char *prov = r->provider;
+	int priced = p->m != NULL;
+
+	memset(row, 0, sizeof *row);
+	row->line = r->line;
+	row->start = r->start;
+	row->end = r->end;
+	row->extra = p->extra;
+	/* Billing period: the calendar month of the charge. */
+	int y, mo, dd;
+	int64_t day = floor_day(r->start);
+	day_to_ymd(day, &y, &mo, &dd);
+	focus_format_datetime(ymd_to_day(y, mo, 1) * 86400, p->bp_start);
+	focus_format_datetime(ymd_to_day(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1, 1) * 86400, p->bp_end);
+	if (p->f->format == LF_JSONL)
+		snprintf(p->period, sizeof p->period, "llm-log:%04d-%02d", y, mo);
+	else
+		snprintf(p->period, sizeof p->period, "llm-usage:%04d-%02d-%02d", y, mo, dd);
+	*period = p->period;
+	service_name(prov, p->svc, sizeof p->svc);
+	snprintf(p->model, sizeof p->model, "%s", r->model ? r->model : "unknown");
+	const char *sku_model = priced ? p->m->name : p->model;
+
+	text(row, FC_BILLING_ACCOUNT_ID, p->o->account && *p->o->account ? p->o->account : NULL);
+	text(row, FC_BILLING_CURRENCY, "USD");
+	text(row, FC_BILLING_PERIOD_START, p->bp_start);
+	text(row, FC_BILLING_PERIOD_END, p->bp_end);
+	text(row, FC_CHARGE_CATEGORY, "Usage");
+	text(row, FC_CHARGE_FREQUENCY, "Usage-Based");
+	text(row, FC_SERVICE_PROVIDER_NAME, llm_provider_display(prov));
+	text(row, FC_INVOICE_ISSUER_NAME, llm_provider_display(prov));
+	text(row, FC_SERVICE_CATEGORY, "AI and Machine Learning");
+	text(row, FC_SERVICE_SUBCATEGORY, "Generative AI");
+	text(row, FC_SERVICE_NAME, p->svc);
+	text(row, FC_RESOURCE_ID, p->model);
+	text(row, FC_RESOURCE_NAME, sku_model);
+	text(row, FC_RESOURCE_TYPE, "Model");
+	text(row, FC_PRICING_CATEGORY, "Standard");
+	text(row, FC_PRICING_CURRENCY, "USD");
+	text(row, FC_SUB_ACCOUNT_ID, r->sub_account);
+	text(row, FC_TAGS, r->tags);
+
+	for (int x = 0; x < X__COUNT; x++)
+		p->extra[x].p = NULL, p->extra[x].n = 0;
+	if (is_req) {
+		snprintf(p->sku, sizeof p->sku, "%s-requests", sku_model);
+		snprintf(p->desc, sizeof p->desc, "%s requests", p->model);
+		text(row, FC_CONSUMED_UNIT, "Requests");
+		text(row, FC_PRICING_UNIT, "Requests");
+		text(row, FC_SKU_METER, "Requests");
+		text(row, FC_SKU_ID, p->sku);
+		text(row, FC_CHARGE_DESCRIPTION, p->desc);
+		row->amt[FA_CONSUMED_QTY] = row->amt[FA_PRICING_QTY] = money_from_int((int64_t)r->u.requests);
+		return 1;
+	}
+	money_t tokens = money_from_int((int64_t)r->u.tokens[d]);
+	static const char *const action[LD__COUNT] = { "Uncached", "Read", "Write", "Write", NULL, NULL };
+	size_t k = 0;
+	k += (size_t)snprintf(p->spd, sizeof p->spd, "{\"ModelId\":\"");
+	json_esc(p->spd, sizeof p->spd, &k, sku_model);
+	k += (size_t)snprintf(p->spd + k, sizeof p->spd - k, "\",\"TokenDirection\":\"%s\"",
+			      d >= LD_OUTPUT ? "Output" : "Input");
+	if (action[d] && k < sizeof p->spd)
+		k += (size_t)snprintf(p->spd + k, sizeof p->spd - k, ",\"TokenCacheAction\":\"%s\"", action[d]);
+	if (d == LD_CACHE_WRITE_1H && k < sizeof p->spd)
+		k += (size_t)snprintf(p->spd + k, sizeof p->spd - k, ",\"TokenCacheTtl\":\"1h\"");
+	if (d == LD_REASONING && k < sizeof p->spd)
+		k += (size_t)snprintf(p->spd + k, sizeof p->spd - k, ",\"TokenType\":\"Reasoning\"");
+	if (k + 2 < sizeof p->spd)
+		snprintf(p->spd + k, sizeof p->spd - k, "}");
+	snprintf(p->sku, sizeof p->sku, "%s-%s", sku_model, llm_dir_name[d]);
+	snprintf(p->skup, sizeof p->skup, "%s-%s%s", p->sku, tier_names[r->u.tier], p->cost.long_context ? "-long" : "");
+	snprintf(p->desc, sizeof p->desc, "%s %s tokens%s", p->model,
+		 d == LD_INPUT ? "input" : d == LD_CACHE_READ ? "cache read input" : d == LD_OUTPUT ? "output"
+		 : d == LD_REASONING ? "reasoning output" : d == LD_CACHE_WRITE ? "cache write input" : "cache write (1h) input",
+		 priced ? "" : " (unpriced: model not in the price catalog)");
+	text(row, FC_CONSUMED_UNIT, "Tokens");
+	text(row, FC_PRICING_UNIT, "1000000 Tokens");
+	text(row, FC_SKU_METER, llm_dir_meter[d]);
+	text(row, FC_SKU_ID, p->sku);
+	text(row, FC_SKU_PRICE_ID, priced ? p->skup : NULL);
+	text(row, FC_SKU_PRICE_DETAILS, p->spd);
+	text(row, FC_CHARGE_DESCRIPTION, p->desc);
+	row->amt[FA_CONSUMED_QTY] = tokens;
+	row->amt[FA_PRICING_QTY] = tokens / 1000000;   /* exact: 10^-18 units, 10^6 tokens per pricing unit */
+	p->extra[X_TIER].p = tier_names[r->u.tier];
+	p->extra[X_TIER].n = (uint32_t)strlen(tier_names[r->u.tier]);
+	if (!priced) {
+		p->extra[X_UNPRICED].p = "true";
+		p->extra[X_UNPRICED].n = 4;
+		return 1;
+	}
+	money_t per_m;
+	if (__builtin_mul_overflow(p->cost.list_unit[d], (money_t)1000000, &per_m))
+		per_m = 0;
+	set_money_extra(p, X_LIST_UNIT, per_m);
+	if (__builtin_mul_overflow(p->cost.unit[d], (money_t)1000000, &per_m))
+		per_m = 0;
+	set_money_extra(p, X_CONTRACTED_UNIT, per_m);
+	if (p->o->detail_only) {
+		set_money_extra(p, X_ESTIMATED, p->cost.cost[d]);
+		return 1;
+	}
+	row->amt[FA_BILLED] = row->amt[FA_EFFECTIVE] = row->amt[FA_CONTRACTED] = p->cost.cost[d];
+	row->amt[FA_LIST] = p->cost.list[d];
+	return 1;
+}
+
+static char *prod_warnings(void *ctx)
+{
+	struct prod *p = ctx;
+	json_t *o = json_object();
+	if (p->res->unpriced_records) {
+		json_t *names = json_array();
+		for (unsigned i = 0; i < p->res->nunpriced && i < LLM_UNPRICED_SHOWN; i++)
+			json_array_append_new(names, json_string(p->res->unpriced[i]));
+		json_object_set_new(o, "unpriced_model",
+				    json_pack("{s:s,s:I,s:I,s:I,s:o}", "what",
+					      "model not in the price catalog: tokens kept, cost recorded as 0",
+					      "count", (json_int_t)p->res->unpriced_records, "tokens",
+					      (json_int_t)p->res->unpriced_tokens, "models", (json_int_t)p->res->nunpriced,
+					      "examples", names));
+	}
+	if (p->o->detail_only)
+		json_object_set_new(o, "detail_only",
+				    json_pack("{s:s}", "what", "recorded at zero cost: billed through a FOCUS bill"));
+	json_object_set_new(o, "llm_format", json_pack("{s:s}", "what", llm_format_name[p->f->format]));
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+/* ---- the per-file entry point ---------------------------------------------------------- */
+
+int ingest_llm_file(struct ingest_session *s, const struct price_catalog *cat, const struct llm_ingest_opts *o,
+		    const char *path, struct llm_ingest_result *res)
+{
+	struct input *in = NULL;
+	struct llm_file f;
+	char *buf = NULL, sha[65];
+	size_t n = 0;
+	int rc = -1, parsed = 0;
+	struct prod p;
+
+	memset(res, 0, sizeof *res);
+	memset(&p, 0, sizeof p);
+	if (ingest_precheck(s, path, &res->base) < 0)
+		return -1;
+	if (res->base.duplicate)
+		return 0;
+	in = input_open(path);
+	if (!in)
+		return -1;
+	if (read_all(in, &buf, &n, input_name(in)) < 0)
+		goto out;
+	input_sha256(in, sha);
+	{
+		int64_t id;
+		int found = ingest_store(s)->ops->source_find(ingest_store(s), sha, &id);
+		if (found < 0)
+			goto out;
+		if (found) {
+			res->base.duplicate = 1;
+			res->base.source_id = id;
+			snprintf(res->base.sha256, sizeof res->base.sha256, "%s", sha);
+			rc = 0;
+			goto out;
+		}
+	}
+	if (llm_parse(buf, n, input_name(in), &f) < 0)
+		goto out;
+	parsed = 1;
+	free(buf);
+	buf = NULL;
+	res->format = llm_format_name[f.format];
+	res->records = f.n;
+	res->skipped = f.skipped;
+	if (!o->detail_only && !o->allow_overlap && reconcile_guard(ingest_store(s), &f, input_name(in)) < 0)
+		goto out;
+	p.f = &f;
+	p.cat = cat;
+	p.o = o;
+	p.res = res;
+	p.name = input_name(in);
+	p.dir = -1;
+	dict_init(&p.unpriced);
+	struct ingest_producer prod = {
+		.kind = "llm", .next = prod_next, .ctx = &p, .nextra = X__COUNT, .extra_name = extra_names,
+		.restate = f.format != LF_JSONL, .warnings_json = prod_warnings, .sha256 = sha,
+	};
+	rc = ingest_rows(s, path, in, &prod, &res->base);
+	dict_release(&p.unpriced);
+	if (rc == 0 && !res->base.duplicate && res->unpriced_records) {
+		char list[LLM_UNPRICED_SHOWN * 100] = "";
+		size_t k = 0;
+		for (unsigned i = 0; i < res->nunpriced && i < LLM_UNPRICED_SHOWN && k < sizeof list; i++)
+			k += (size_t)snprintf(list + k, sizeof list - k, "%s'%s'", i ? ", " : "", res->unpriced[i]);
+		warning("%s: %" PRIu64 " usage record%s (%" PRIu64 " tokens) of %u model%s not in the price catalog: %s%s; "
+			"tokens kept, cost recorded as 0 (add prices.overrides or prices.catalog)",
+			input_name(in), res->unpriced_records, res->unpriced_records == 1 ? "" : "s", res->unpriced_tokens,
+			res->nunpriced, res->nunpriced == 1 ? "" : "s", list, res->nunpriced > LLM_UNPRICED_SHOWN ? ", ..." : "");
+	}
+out:
+	if (parsed)
+		llm_file_release(&f);
+	free(buf);
+	input_close(in);
+	return rc;
+}
