@@ -397,7 +397,12 @@ static int prod_next(void *ctx, struct focus_row *row, struct focus_reject *rej,
 		 d == LD_INPUT ? "input" : d == LD_CACHE_READ ? "cache read input" : d == LD_OUTPUT ? "output"
 		 : d == LD_REASONING ? "reasoning output" : d == LD_CACHE_WRITE ? "cache write input" : "cache write (1h) input",
 		 priced ? "" : " (unpriced: model not in the price catalog)");
-	text(row, FC_CONSUMED_UNIT, "Tokens");
+	/*
+	 * Detail-only rows repeat tokens a FOCUS bill already counts: a unit of
+	 * their own keeps the built-in token metrics (ConsumedUnit=Tokens) from
+	 * counting them twice.
+	 */
+	text(row, FC_CONSUMED_UNIT, p->o->detail_only ? "Tokens (allocation detail)" : "Tokens");
 	text(row, FC_PRICING_UNIT, "1000000 Tokens");
 	text(row, FC_SKU_METER, llm_dir_meter[d]);
 	text(row, FC_SKU_ID, p->sku);
