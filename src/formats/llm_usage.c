@@ -112,13 +112,9 @@ char *llm_tags(json_t *o, const char *const *keys, const char *const *names, siz
 		json_object_foreach(meta, k, x) {
 			char *v = value_text(x);
 			/* Scalars only; nested objects are not tags. */
-			if (v && *k && n < LLM_MAX_TAGS && json_string(v)) {
-				json_t *js = json_string(v);
-				if (js) {
-					json_object_set_new(t, k, js);
-					n++;
-				}
-			}
+			json_t *js = v && *k && n < LLM_MAX_TAGS ? json_string(v) : NULL;
+			if (js && json_object_set_new(t, k, js) == 0)
+				n++;
 			free(v);
 		}
 	}
