@@ -94,7 +94,7 @@ int llm_parse_anthropic(json_t *page, const char *name, struct llm_file *f, uint
 		json_t *results = json_object_get(b, "results");
 		int64_t t0 = 0, t1 = 0;
 		if (!json_is_array(results)) {
-			llm_reject_add(f, ++*ord, 0, "bucket %zu: no \"results\" array", i);
+			llm_reject_add(f, 0, 0, "bucket %zu: no \"results\" array", i);
 			continue;
 		}
 		int bad = get_time(b, "starting_at", &t0) < 0;

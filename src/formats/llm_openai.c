@@ -70,8 +70,7 @@ int llm_parse_openai(json_t *page, const char *name, struct llm_file *f, uint64_
 		json_t *ts = json_object_get(b, "start_time"), *te = json_object_get(b, "end_time");
 		json_t *results = json_object_get(b, "results");
 		if (!json_is_array(results)) {
-			/* Keep the ordinals counting so later positions stay right. */
-			llm_reject_add(f, ++*ord, 0, "bucket %zu: no \"results\" array", i);
+			llm_reject_add(f, 0, 0, "bucket %zu: no \"results\" array", i);
 			continue;
 		}
 		int bad_time = !json_is_integer(ts) || json_integer_value(ts) < 0 ||

@@ -154,6 +154,99 @@ static int detect_doc(json_t *root)
 	return 0;
 }
 
+/*
+ * Line and column of every element of every "results" array, in document
+ * order: the same order in which the page parsers number their results
+ * (bucket-major), so ordinal k maps to a real position in the file.
+ */
+struct pos {
+	uint64_t line;
+	uint32_t col;
+};
+
+static struct pos *result_positions(const char *p, size_t n, size_t *count)
+{
+	struct pos *out = NULL;
+	size_t no = 0, cap = 0;
+	unsigned char stack[64];     /* per open container: 1 = a "results" array */
+	int depth = 0, in_str = 0, key_results = 0, expect_value = 1;
+	uint64_t line = 1;
+	size_t line_start = 0, str_start = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (c == '\n') {
+			line++;
+			line_start = i + 1;
+		}
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"') {
+				in_str = 0;
+				/* A string followed by ':' is a key. */
+				size_t j = i + 1;
+				while (j < n && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' || p[j] == '\n'))
+					j++;
+				if (j < n && p[j] == ':')
+					key_results = i - str_start == 7 && !memcmp(p + str_start, "results", 7);
+			}
+			continue;
+		}
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ':')
+			continue;
+		if (c == ',') {
+			expect_value = 1;
+			continue;
+		}
+		if (c == ']' || c == '}') {
+			if (depth > 0)
+				depth--;
+			expect_value = 0;
+			continue;
+		}
+		/* The start of a value (or of a key). */
+		if (expect_value && depth > 0 && stack[depth - 1] == 1) {
+			if (no == cap) {
+				cap = cap ? cap * 2 : 64;
+				out = xrealloc(out, cap * sizeof *out);
+			}
+			out[no].line = line;
+			out[no++].col = (uint32_t)(i - line_start + 1);
+		}
+		expect_value = 0;
+		int kr = key_results;   /* this token is the value of a "results" key */
+		key_results = 0;
+		if (c == '"') {
+			in_str = 1;
+			str_start = i + 1;
+		} else if (c == '{' || c == '[') {
+			if (depth < (int)sizeof stack)
+				stack[depth] = c == '[' && kr;
+			depth++;
+			expect_value = c == '[';
+		}
+	}
+	*count = no;
+	return out;
+}
+
+static void map_positions(struct llm_file *f, const char *buf, size_t n)
+{
+	size_t np;
+	struct pos *ps = result_positions(buf, n, &np);
+	for (size_t i = 0; i < f->n; i++)
+		if (f->r[i].line >= 1 && f->r[i].line <= np) {
+			f->r[i].col = ps[f->r[i].line - 1].col;
+			f->r[i].line = ps[f->r[i].line - 1].line;
+		}
+	for (size_t i = 0; i < f->nrej; i++)
+		if (f->rej[i].line >= 1 && f->rej[i].line <= np) {
+			f->rej[i].col = ps[f->rej[i].line - 1].col;
+			f->rej[i].line = ps[f->rej[i].line - 1].line;
+		}
+	free(ps);
+}
+
 static uint64_t count_lines(const char *p, size_t n)
 {
 	uint64_t l = 0;
@@ -228,8 +321,10 @@ int llm_parse(const char *buf, size_t n, const char *name, struct llm_file *f)
 		if (rc < 0)
 			goto fail;
 		i = skip_blank(buf, n, i + je.position);
-		if (i >= n)
+		if (i >= n) {
+			map_positions(f, buf, n);
 			return 0;
+		}
 		root = json_loadb(buf + i, n - i, flags, &je);
 		if (!root) {
 			error("%s:%" PRIu64 ":%d: not valid JSON: %s", name, count_lines(buf, i) + (uint64_t)je.line,

@@ -10,9 +10,11 @@
  * subtract cached tokens from prompt tokens and reasoning tokens from
  * completion tokens where the provider nests them.
  *
- * Positions: JSONL records carry their line; records of JSON pages carry
- * their ordinal (1-based, bucket-major) as `line` and col 0, because the
- * JSON library does not keep positions; syntax errors have line:column.
+ * Positions: every record and rejection carries the line:column where it
+ * starts. JSONL: its line. JSON pages: the parsers number results in
+ * document order, and llm_parse maps each ordinal to the position of the
+ * k-th element of a "results" array found by a small scan of the text (the
+ * JSON library keeps no positions).
  *
  * Ownership: llm_file owns every record and string; llm_file_release frees.
  */
