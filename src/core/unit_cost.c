@@ -22,14 +22,16 @@
 static const struct builtin {
 	const char *name;
 	const char *unit_filter;     /* ConsumedUnit of the lines counted */
+	const char *unit_filter2;    /* and (requests) only LLM requests, not S3 or API Gateway ones */
 	const char *cost_filter;     /* lines whose cost is divided (unless all_cost) */
 	int64_t per;                 /* units = quantity / per */
 	const char *desc;
 } builtins[] = {
-	{ "tokens", "ConsumedUnit=Tokens", "ConsumedUnit=Tokens", 1, "token" },
-	{ "1k_tokens", "ConsumedUnit=Tokens", "ConsumedUnit=Tokens", 1000, "1,000 tokens" },
-	{ "1m_tokens", "ConsumedUnit=Tokens", "ConsumedUnit=Tokens", 1000000, "1,000,000 tokens" },
-	{ "requests", "ConsumedUnit=Requests", "ServiceSubcategory=Generative AI", 1, "LLM request" },
+	{ "tokens", "ConsumedUnit=Tokens", NULL, "ConsumedUnit=Tokens", 1, "token" },
+	{ "1k_tokens", "ConsumedUnit=Tokens", NULL, "ConsumedUnit=Tokens", 1000, "1,000 tokens" },
+	{ "1m_tokens", "ConsumedUnit=Tokens", NULL, "ConsumedUnit=Tokens", 1000000, "1,000,000 tokens" },
+	{ "requests", "ConsumedUnit=Requests", "ServiceSubcategory=Generative AI", "ServiceSubcategory=Generative AI", 1,
+	  "LLM request" },
 };
 
 /* ---- result state ---------------------------------------------------------------- */
@@ -107,17 +109,19 @@ void unit_cost_release(struct unit_result *res)
 
 /* Run a report and add its rows into the cost (units = 0) or units (units = 1) side. */
 static int add_report(struct store *st, const struct config *cfg, const struct unit_query *q, const char *extra_where,
-		      int amount, int units, int64_t per, struct unit_result *res)
+		      const char *extra_where2, int amount, int units, int64_t per, struct unit_result *res)
 {
 	struct report_query rq = { 0 };
 	struct report_result rr;
-	const char **w = xcalloc(q->nwhere + 1, sizeof *w);
+	const char **w = xcalloc(q->nwhere + 2, sizeof *w);
 	for (size_t i = 0; i < q->nwhere; i++)
 		w[i] = q->where[i];
 	rq.where = w;
 	rq.nwhere = q->nwhere;
 	if (extra_where)
 		w[rq.nwhere++] = extra_where;
+	if (extra_where2)
+		w[rq.nwhere++] = extra_where2;
 	rq.by = q->by;
 	rq.nby = q->nby;
 	rq.amount = amount;
@@ -328,11 +332,11 @@ int unit_cost_run(struct store *st, const struct config *cfg, const struct unit_
 			b = &builtins[i];
 	res->builtin = b != NULL;
 	res->units_desc = b ? b->desc : q->metric;
-	if (add_report(st, cfg, q, b && !q->all_cost ? b->cost_filter : NULL, q->amount, 0, 1, res) < 0)
+	if (add_report(st, cfg, q, b && !q->all_cost ? b->cost_filter : NULL, NULL, q->amount, 0, 1, res) < 0)
 		goto fail;
 	if (b) {
 		/* Units summed exactly per row; per-1K divides each row's sum (exact to 1e-18). */
-		if (add_report(st, cfg, q, b->unit_filter, FA_CONSUMED_QTY, 1, b->per, res) < 0)
+		if (add_report(st, cfg, q, b->unit_filter, b->unit_filter2, FA_CONSUMED_QTY, 1, b->per, res) < 0)
 			goto fail;
 	} else if (metric_units(st, cfg, q, res) < 0) {
 		goto fail;
