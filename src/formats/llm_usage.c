@@ -205,7 +205,7 @@ static struct pos *result_positions(const char *p, size_t n, size_t *count)
 			continue;
 		}
 		/* The start of a value (or of a key). */
-		if (expect_value && depth > 0 && stack[depth - 1] == 1) {
+		if (expect_value && depth > 0 && depth <= (int)sizeof stack && stack[depth - 1] == 1) {
 			if (no == cap) {
 				cap = cap ? cap * 2 : 64;
 				out = xrealloc(out, cap * sizeof *out);
