@@ -69,33 +69,6 @@ static void service_name(const char *p, char *out, size_t n)
 
 /* ---- reading ------------------------------------------------------------------- */
 
-static int read_all(struct input *in, char **out, size_t *n, const char *name)
-{
-	size_t cap = 1 << 16, len = 0;
-	char *b = xmalloc(cap);
-	for (;;) {
-		if (len == cap) {
-			if (cap >= LLM_MAX_FILE_BYTES) {
-				free(b);
-				return error("%s: larger than %llu MiB: split the usage export", name, LLM_MAX_FILE_BYTES >> 20);
-			}
-			cap *= 2;
-			b = xrealloc(b, cap);
-		}
-		ssize_t r = input_read(in, b + len, cap - len);
-		if (r < 0) {
-			free(b);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	*out = b;
-	*n = len;
-	return 0;
-}
-
 /* ---- the reconciliation guard --------------------------------------------------------- */
 
 /* Value of key column `col` in a stored line (NUL-terminated into out; "" for null). */
@@ -175,27 +148,33 @@ static int64_t floor_day(int64_t t)
 	return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
 }
 
-static int reconcile_guard(struct store *st, const struct llm_file *f, const char *name)
-{
+/* Providers and days a usage file covers: what the guard compares with FOCUS bills. */
+struct span {
 	const char *prov[16];
-	size_t np = 0;
-	int64_t from = INT64_MAX, to = INT64_MIN;
-	for (size_t i = 0; i < f->n; i++) {
-		const char *d = llm_provider_display(f->r[i].provider);
-		size_t k;
-		for (k = 0; k < np && strcmp(prov[k], d); k++)
-			;
-		if (k == np && np < 16)
-			prov[np++] = d;
-		int64_t day = floor_day(f->r[i].start);
-		if (day < from)
-			from = day;
-		if (day > to)
-			to = day;
-	}
-	if (!np)
+	size_t np;
+	int64_t from, to;
+};
+
+static void span_add(struct span *sp, const struct llm_record *r)
+{
+	const char *d = llm_provider_display(r->provider);
+	size_t k;
+	for (k = 0; k < sp->np && strcmp(sp->prov[k], d); k++)
+		;
+	if (k == sp->np && sp->np < 16)
+		sp->prov[sp->np++] = d;
+	int64_t day = floor_day(r->start);
+	if (day < sp->from)
+		sp->from = day;
+	if (day > sp->to)
+		sp->to = day;
+}
+
+static int guard_check(struct store *st, const struct span *sp, const char *name)
+{
+	if (!sp->np)
 		return 0;
-	struct guard g = { .st = st, .prov = prov, .nprov = np, .from = (int32_t)from, .to = (int32_t)to };
+	struct guard g = { .st = st, .prov = sp->prov, .nprov = sp->np, .from = (int32_t)sp->from, .to = (int32_t)sp->to };
 	if (st->ops->line_scan(st, guard_line, &g) < 0)
 		return -1;
 	if (!g.found)
@@ -206,6 +185,14 @@ static int reconcile_guard(struct store *st, const struct llm_file *f, const cha
 		     " (see 'aicost sources'): loading this usage too would count them twice; nothing ingested. "
 		     "Use --detail-only to record it at zero cost as allocation detail, or --allow-overlap",
 		     name, g.prov_hit, day, g.source);
+}
+
+static int reconcile_guard(struct store *st, const struct llm_file *f, const char *name)
+{
+	struct span sp = { .from = INT64_MAX, .to = INT64_MIN };
+	for (size_t i = 0; i < f->n; i++)
+		span_add(&sp, &f->r[i]);
+	return guard_check(st, &sp, name);
 }
 
 /* ---- the row producer ------------------------------------------------------------------- */
@@ -229,10 +216,120 @@ struct prod {
 	struct dict unpriced;            /* distinct unpriced model names */
 	/* scratch the rows point into */
 	char bp_start[21], bp_end[21], period[48], svc[96], model[256], sku[320], skup[352], desc[400], spd[700];
-	char acct[256], sub[256];
 	char xbuf[X__COUNT][MONEY_BUFSZ];
 	struct focus_text extra[X__COUNT];
+	/* Request logs are streamed: a batch of lines at a time (flat memory). */
+	int streaming;
+	struct store *st;
+	struct input *in;
+	struct linebuf *lb;
+	uint64_t line;
+	int guard;                       /* run the reconciliation guard at the end */
+	struct span span;
 };
+
+/* ---- streaming request logs ---------------------------------------------------------- */
+
+#define LINE_MAX_BYTES (16u << 20)
+#define STREAM_BATCH 1024
+
+struct linebuf {
+	char *p;
+	size_t n, off, cap;
+	int eof;
+};
+
+/* Make sure [off, n) holds a whole line (or the rest of the input). 1 ok, 0 nothing left, -1 error. */
+static int lb_fill(struct input *in, struct linebuf *b)
+{
+	for (;;) {
+		if (b->off < b->n && memchr(b->p + b->off, '\n', b->n - b->off))
+			return 1;
+		if (b->eof)
+			return b->off < b->n;
+		if (b->off) {
+			memmove(b->p, b->p + b->off, b->n - b->off);
+			b->n -= b->off;
+			b->off = 0;
+		}
+		if (b->n == b->cap) {
+			if (b->cap >= LINE_MAX_BYTES)
+				return 1;   /* an over-long line: the caller rejects it */
+			b->cap = b->cap ? b->cap * 2 : 1 << 16;
+			b->p = xrealloc(b->p, b->cap);
+		}
+		ssize_t r = input_read(in, b->p + b->n, b->cap - b->n);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			b->eof = 1;
+		b->n += (size_t)r;
+	}
+}
+
+static void free_records(struct llm_file *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		free(f->r[i].provider);
+		free(f->r[i].model);
+		free(f->r[i].sub_account);
+		free(f->r[i].tags);
+	}
+	f->n = 0;
+	f->nrej = 0;
+}
+
+/* Next batch of request-log lines into p->f. 1 something to emit, 0 end of input, -1 error. */
+static int stream_batch(struct prod *p)
+{
+	struct llm_file *f = p->f;
+	struct linebuf *b = p->lb;
+	free_records(f);
+	p->rec = p->nrej_done = 0;
+	p->dir = -1;
+	while (f->n + f->nrej < STREAM_BATCH) {
+		int r = lb_fill(p->in, b);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		char *s = b->p + b->off, *nl = memchr(s, '\n', b->n - b->off);
+		size_t len = nl ? (size_t)(nl - s) : b->n - b->off;
+		p->line++;
+		if (!nl && !b->eof) {
+			/* LINE_MAX_BYTES without a newline: reject it and skip to the next one. */
+			llm_reject_add(f, p->line, 1, "line longer than %u MiB", LINE_MAX_BYTES >> 20);
+			for (;;) {
+				b->off = b->n;
+				if (lb_fill(p->in, b) <= 0)
+					break;
+				char *e = memchr(b->p + b->off, '\n', b->n - b->off);
+				if (e) {
+					b->off = (size_t)(e - b->p) + 1;
+					break;
+				}
+			}
+			continue;
+		}
+		b->off += len + (nl != NULL);
+		if (p->line == 1 && len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
+			s += 3, len -= 3;
+		while (len && (s[len - 1] == '\r' || s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		size_t k = 0;
+		while (k < len && (s[k] == ' ' || s[k] == '\t'))
+			k++;
+		if (k == len)
+			continue;
+		size_t before = f->n;
+		llm_parse_jsonl_line(s, len, p->line, f);
+		for (size_t i = before; i < f->n; i++)
+			span_add(&p->span, &f->r[i]);
+	}
+	p->res->records += f->n;
+	p->res->skipped = f->skipped;
+	return f->n + f->nrej > 0;
+}
 
 static void text(struct focus_row *row, int col, const char *s)
 {
@@ -297,6 +394,7 @@ static int start_record(struct prod *p)
 static int prod_next(void *ctx, struct focus_row *row, struct focus_reject *rej, const char **period)
 {
 	struct prod *p = ctx;
+again:
 	if (p->nrej_done < p->f->nrej) {
 		const struct llm_reject *j = &p->f->rej[p->nrej_done++];
 		rej->line = j->line;
@@ -306,8 +404,19 @@ static int prod_next(void *ctx, struct focus_row *row, struct focus_reject *rej,
 		return 2;
 	}
 	for (;;) {
-		if (p->rec >= p->f->n)
+		if (p->rec >= p->f->n) {
+			if (!p->streaming)
+				return 0;
+			int b = stream_batch(p);
+			if (b < 0)
+				return -1;
+			if (b > 0)
+				goto again;
+			/* End of the log: the guard runs inside the transaction, so a refusal rolls it all back. */
+			if (p->guard && guard_check(p->st, &p->span, p->name) < 0)
+				return -1;
 			return 0;
+		}
 		struct llm_record *r = &p->f->r[p->rec];
 		if (p->dir < 0 && start_record(p) < 0)
 			return -1;
@@ -460,18 +569,38 @@ static char *prod_warnings(void *ctx)
 
 /* ---- the per-file entry point ---------------------------------------------------------- */
 
+/* Is the first non-blank line of b (complete within it) one request-log record? */
+static int looks_like_log(const struct linebuf *b)
+{
+	size_t i = 0;
+	if (b->n >= 3 && !memcmp(b->p, "\xEF\xBB\xBF", 3))
+		i = 3;
+	while (i < b->n && (b->p[i] == ' ' || b->p[i] == '\t' || b->p[i] == '\r' || b->p[i] == '\n'))
+		i++;
+	const char *nl = memchr(b->p + i, '\n', b->n - i);
+	if (!nl && !b->eof)
+		return 0;
+	size_t len = nl ? (size_t)(nl - (b->p + i)) : b->n - i;
+	json_error_t je;
+	json_t *o = json_loadb(b->p + i, len, 0, &je);
+	int yes = o && llm_is_request_record(o);
+	json_decref(o);
+	return yes;
+}
+
 int ingest_llm_file(struct ingest_session *s, const struct price_catalog *cat, const struct llm_ingest_opts *o,
 		    const char *path, struct llm_ingest_result *res)
 {
 	struct input *in = NULL;
 	struct llm_file f;
-	char *buf = NULL, sha[65];
-	size_t n = 0;
+	struct linebuf lb = { 0 };
+	char sha[65];
 	int rc = -1, parsed = 0;
 	struct prod p;
 
 	memset(res, 0, sizeof *res);
 	memset(&p, 0, sizeof p);
+	memset(&f, 0, sizeof f);
 	if (ingest_precheck(s, path, &res->base) < 0)
 		return -1;
 	if (res->base.duplicate)
@@ -479,10 +608,52 @@ int ingest_llm_file(struct ingest_session *s, const struct price_catalog *cat, c
 	in = input_open(path);
 	if (!in)
 		return -1;
-	if (read_all(in, &buf, &n, input_name(in)) < 0)
-		goto out;
-	input_sha256(in, sha);
-	{
+	/* The first 64 KiB decide: a request log is streamed, usage pages are read whole. */
+	lb.cap = 1 << 16;
+	lb.p = xmalloc(lb.cap);
+	while (lb.n < lb.cap && !lb.eof) {
+		ssize_t r = input_read(in, lb.p + lb.n, lb.cap - lb.n);
+		if (r < 0)
+			goto out;
+		lb.eof = r == 0;
+		lb.n += (size_t)r;
+	}
+	p.f = &f;
+	p.cat = cat;
+	p.o = o;
+	p.res = res;
+	p.name = input_name(in);
+	p.dir = -1;
+	p.st = ingest_store(s);
+	p.span.from = INT64_MAX;
+	p.span.to = INT64_MIN;
+	if (looks_like_log(&lb)) {
+		p.streaming = 1;
+		p.in = in;
+		p.lb = &lb;
+		p.guard = !o->detail_only && !o->allow_overlap;
+		f.format = LF_JSONL;
+		parsed = 1;
+	} else {
+		/* Usage pages: the whole document (capped), then the same checks as before. */
+		for (;;) {
+			if (lb.n == lb.cap) {
+				if (lb.cap >= LLM_MAX_FILE_BYTES) {
+					error("%s: larger than %llu MiB: split the usage export", input_name(in),
+					      LLM_MAX_FILE_BYTES >> 20);
+					goto out;
+				}
+				lb.cap *= 2;
+				lb.p = xrealloc(lb.p, lb.cap);
+			}
+			ssize_t r = input_read(in, lb.p + lb.n, lb.cap - lb.n);
+			if (r < 0)
+				goto out;
+			if (r == 0)
+				break;
+			lb.n += (size_t)r;
+		}
+		input_sha256(in, sha);
 		int64_t id;
 		int found = ingest_store(s)->ops->source_find(ingest_store(s), sha, &id);
 		if (found < 0)
@@ -494,27 +665,21 @@ int ingest_llm_file(struct ingest_session *s, const struct price_catalog *cat, c
 			rc = 0;
 			goto out;
 		}
+		if (llm_parse(lb.p, lb.n, input_name(in), &f) < 0)
+			goto out;
+		parsed = 1;
+		free(lb.p);
+		lb.p = NULL;
+		res->records = f.n;
+		res->skipped = f.skipped;
+		if (!o->detail_only && !o->allow_overlap && reconcile_guard(ingest_store(s), &f, input_name(in)) < 0)
+			goto out;
 	}
-	if (llm_parse(buf, n, input_name(in), &f) < 0)
-		goto out;
-	parsed = 1;
-	free(buf);
-	buf = NULL;
 	res->format = llm_format_name[f.format];
-	res->records = f.n;
-	res->skipped = f.skipped;
-	if (!o->detail_only && !o->allow_overlap && reconcile_guard(ingest_store(s), &f, input_name(in)) < 0)
-		goto out;
-	p.f = &f;
-	p.cat = cat;
-	p.o = o;
-	p.res = res;
-	p.name = input_name(in);
-	p.dir = -1;
 	dict_init(&p.unpriced);
 	struct ingest_producer prod = {
 		.kind = "llm", .next = prod_next, .ctx = &p, .nextra = X__COUNT, .extra_name = extra_names,
-		.restate = f.format != LF_JSONL, .warnings_json = prod_warnings, .sha256 = sha,
+		.restate = f.format != LF_JSONL, .warnings_json = prod_warnings, .sha256 = p.streaming ? NULL : sha,
 	};
 	rc = ingest_rows(s, path, in, &prod, &res->base);
 	dict_release(&p.unpriced);
@@ -531,7 +696,7 @@ int ingest_llm_file(struct ingest_session *s, const struct price_catalog *cat, c
 out:
 	if (parsed)
 		llm_file_release(&f);
-	free(buf);
+	free(lb.p);
 	input_close(in);
 	return rc;
 }

@@ -98,7 +98,7 @@ static const char *usage_counts(json_t *u, int anthropic, struct llm_usage *out)
 	return NULL;
 }
 
-static void parse_line(const char *p, size_t n, uint64_t line, struct llm_file *f)
+void llm_parse_jsonl_line(const char *p, size_t n, uint64_t line, struct llm_file *f)
 {
 	json_error_t je;
 	json_t *o = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
@@ -189,7 +189,7 @@ int llm_parse_jsonl(const char *buf, size_t n, const char *name, struct llm_file
 		while (k < len && (buf[s + k] == ' ' || buf[s + k] == '\t'))
 			k++;
 		if (k < len)
-			parse_line(buf + s, len, line, f);
+			llm_parse_jsonl_line(buf + s, len, line, f);
 		i = e + 1;
 	}
 	return 0;

@@ -255,7 +255,7 @@ static uint64_t count_lines(const char *p, size_t n)
 	return l;
 }
 
-static int is_request_record(json_t *o)
+int llm_is_request_record(json_t *o)
 {
 	return json_is_object(o) && !json_object_get(o, "data") &&
 	       (json_object_get(o, "usage") || json_object_get(o, "ts") || json_object_get(o, "model"));
@@ -290,7 +290,7 @@ int llm_parse(const char *buf, size_t n, const char *name, struct llm_file *f)
 			return error("%s:%" PRIu64 ":%d: not valid JSON: %s", name, l0 + (uint64_t)je.line, je.column,
 				     je.text);
 	}
-	if (!root || is_request_record(root)) {
+	if (!root || llm_is_request_record(root)) {
 		json_decref(root);
 		f->format = LF_JSONL;
 		if (llm_parse_jsonl(buf, n, name, f) < 0) {

@@ -82,5 +82,9 @@ enum llm_tier llm_tier_parse(const char *s);
 int llm_parse_openai(struct json_t *root, const char *name, struct llm_file *f, uint64_t *ordinal);
 int llm_parse_anthropic(struct json_t *root, const char *name, struct llm_file *f, uint64_t *ordinal);
 int llm_parse_jsonl(const char *buf, size_t n, const char *name, struct llm_file *f);
+/* One request-log line (no newline; blank lines are the caller's): adds a record, a rejection or a skip to f. */
+void llm_parse_jsonl_line(const char *p, size_t n, uint64_t line, struct llm_file *f);
+/* Does this JSON value look like one request-log record? (jansson json_t) */
+int llm_is_request_record(struct json_t *o);
 
 #endif
