@@ -8,7 +8,8 @@
  * "Generative AI", ConsumedUnit "Tokens", SkuMeter "Input Tokens", ...) fed
  * through ingest_rows(), so it lands in the same ledger with the same
  * guarantees as a FOCUS file: one transaction, same-sha256 no-op, source
- * accounting (kind "llm"), segments and daily sums.
+ * accounting (kind "llm"), segments and daily sums. Request logs are
+ * streamed in batches of lines (flat memory); usage pages are read whole.
  *
  * Overlap: usage exports (OpenAI/Anthropic) restate per (provider, account,
  * UTC day): a later invocation's export of a day replaces the earlier one.
