@@ -150,7 +150,8 @@ static int64_t floor_day(int64_t t)
 
 /* Providers and days a usage file covers: what the guard compares with FOCUS bills. */
 struct span {
-	const char *prov[16];
+	char prov[16][64];           /* copies: a record's provider text dies with its batch */
+	const char *ptr[16];
 	size_t np;
 	int64_t from, to;
 };
@@ -161,8 +162,11 @@ static void span_add(struct span *sp, const struct llm_record *r)
 	size_t k;
 	for (k = 0; k < sp->np && strcmp(sp->prov[k], d); k++)
 		;
-	if (k == sp->np && sp->np < 16)
-		sp->prov[sp->np++] = d;
+	if (k == sp->np && sp->np < 16) {
+		snprintf(sp->prov[sp->np], sizeof sp->prov[0], "%s", d);
+		sp->ptr[sp->np] = sp->prov[sp->np];
+		sp->np++;
+	}
 	int64_t day = floor_day(r->start);
 	if (day < sp->from)
 		sp->from = day;
@@ -174,7 +178,7 @@ static int guard_check(struct store *st, const struct span *sp, const char *name
 {
 	if (!sp->np)
 		return 0;
-	struct guard g = { .st = st, .prov = sp->prov, .nprov = sp->np, .from = (int32_t)sp->from, .to = (int32_t)sp->to };
+	struct guard g = { .st = st, .prov = sp->ptr, .nprov = sp->np, .from = (int32_t)sp->from, .to = (int32_t)sp->to };
 	if (st->ops->line_scan(st, guard_line, &g) < 0)
 		return -1;
 	if (!g.found)
