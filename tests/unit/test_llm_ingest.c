@@ -186,11 +186,52 @@ static void test_overlapping_exports(void **st)
 	unlink(c);
 }
 
+/*
+ * A request log longer than one streaming batch (1,024 lines), with blank
+ * lines, a bad line and CRLF endings spread over the batch boundaries: every
+ * token is counted once. Line i: gpt-4o-mini, prompt 1000 + i (i cached
+ * when i is even), completion 10. Expected cost in picodollars:
+ * uncached x 150,000 + cached x 75,000 + 10 x 600,000 per request.
+ */
+static void test_streamed_log(void **st)
+{
+	char path[300];
+	snprintf(path, sizeof path, "%s.log.jsonl", dbpath);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	uint64_t tokens = 0, pico_cost = 0, n = 3000;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t prompt = 1000 + i, cached = i % 2 ? 0 : i;
+		fprintf(f, "{\"ts\":\"2024-10-%02dT00:00:00Z\",\"model\":\"gpt-4o-mini\",\"usage\":{\"prompt_tokens\":%llu,"
+			   "\"completion_tokens\":10,\"prompt_tokens_details\":{\"cached_tokens\":%llu}}}%s",
+			(int)(1 + i % 28), (unsigned long long)prompt, (unsigned long long)cached, i % 3 ? "\n" : "\r\n");
+		if (i % 500 == 7)
+			fprintf(f, "\n   \n{\"ts\":\"2024-10-01T00:00:00Z\",\"usage\":{}\n");   /* blank lines and a bad line */
+		tokens += prompt + 10;
+		pico_cost += (prompt - cached) * 150000 + cached * 75000 + 10 * 600000;
+	}
+	fclose(f);
+	struct llm_ingest_result r;
+	struct llm_ingest_opts lo = { 0 };
+	struct store *s = store_sqlite_open(dbpath, 1);
+	assert_non_null(s);
+	ingest(s, path, &lo, &r);
+	assert_int_equal(r.records, n);
+	assert_int_equal(r.base.rejected, 6);
+	assert_int_equal(r.tokens, tokens);
+	assert_true(r.base.total[FA_EFFECTIVE] == (money_t)pico_cost * 1000000);
+	assert_true(report_total(s, FA_CONSUMED_QTY, "ConsumedUnit=Tokens") == money_from_int((int64_t)tokens));
+	assert_true(report_total(s, FA_CONSUMED_QTY, "ConsumedUnit=Requests") == money_from_int((int64_t)n));
+	s->ops->close(s);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_openai_reconciles, teardown),
 		cmocka_unit_test_teardown(test_overlapping_exports, teardown),
+		cmocka_unit_test_teardown(test_streamed_log, teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, group_teardown);
 }
