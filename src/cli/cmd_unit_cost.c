@@ -1,9 +1,242 @@
-/* cmd_unit_cost.c - placeholder until the command lands (see the open issues). */
+/* cmd_unit_cost.c - `aicost unit-cost --metric NAME [--by DIMS]`: cost per business unit (docs/unit-cost.md). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "cli/cli.h"
+#include "cli/render.h"
+#include "core/config.h"
+#include "core/unit_cost.h"
+#include "formats/focus.h"
+#include "store/store.h"
+
+static const struct cli_opt opts[] = {
+	{ "metric", 1, 0, "business metric (aicost ingest metrics) or a built-in: tokens, 1k_tokens, 1m_tokens, requests" },
+	{ "by", 1, 0, "dimensions, comma separated (FOCUS columns, tag:KEY, allocation dimensions, day/week/month)" },
+	{ "where", 1, 1, "DIM=VALUE filter; repeat to AND" },
+	{ "from", 1, 0, "first charge day, YYYY-MM-DD (UTC)" },
+	{ "to", 1, 0, "last charge day, YYYY-MM-DD (inclusive)" },
+	{ "cost", 1, 0, "billed|effective|list|contracted (default effective)" },
+	{ "format", 1, 0, "table|csv|json" },
+	{ "all-cost", 0, 0, "built-in metrics: divide all cost, not only the token (or LLM) charges" },
+};
+
+static const char usage[] = "unit-cost --metric NAME [--by DIMS] [--where DIM=VALUE]... [--from D] [--to D] [--cost C] [--format F]";
+static const char desc[] =
+	"Cost per business unit: cost (from the ledger, allocated like `report`) divided by\n"
+	"the units of a metric with the same dimension values. Metrics come from\n"
+	"`aicost ingest metrics`, or are built in: tokens, 1k_tokens, 1m_tokens (ConsumedQuantity\n"
+	"of Tokens charges; cost of those charges) and requests (LLM requests; cost of the\n"
+	"Generative AI charges). Rows with cost but no units (or units but no cost) are shown\n"
+	"without a unit cost and summed in the footer.";
+
+static int parse_cost(const char *s)
+{
+	static const char *names[] = { "billed", "effective", "list", "contracted" };
+	if (!s)
+		return FA_EFFECTIVE;
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	usage_error("--cost: '%s' is not one of billed, effective, list, contracted", s);
+}
+
+static char **split_commas(const char *s, size_t *n)
+{
+	char **out = NULL;
+	*n = 0;
+	while (s && *s) {
+		const char *c = strchr(s, ',');
+		size_t len = c ? (size_t)(c - s) : strlen(s);
+		while (len && *s == ' ')
+			s++, len--;
+		while (len && s[len - 1] == ' ')
+			len--;
+		if (len) {
+			out = xrealloc(out, (*n + 1) * sizeof *out);
+			out[(*n)++] = xstrndup(s, len);
+		}
+		s = c ? c + 1 : NULL;
+	}
+	return out;
+}
+
+/* A unit cost for humans: at least 2 decimals, enough for 4 significant digits (0.0000025 per token). */
+static void human_unit(money_t v, char *out)
+{
+	money_t a = v < 0 ? -v : v, p = MONEY_ONE;
+	int k = 0;
+	while (k < 18 && a < p) {   /* afterwards a >= 10^-k: the first significant decimal is the k-th */
+		p /= 10;
+		k++;
+	}
+	int frac = k + 3 > 18 ? 18 : k + 3 < 2 ? 2 : k + 3;
+	money_format(v, out, 2, frac);
+}
+
+static void print_json(const struct unit_result *r, const char *metric, const char *const *by, size_t nby, int amount)
+{
+	static const char *cn[] = { "billed", "effective", "list", "contracted" };
+	char from[11] = "", to[11] = "";
+	if (r->from_day <= r->to_day) {
+		format_day(r->from_day, from);
+		format_day(r->to_day, to);
+	}
+	printf("{\"metric\":");
+	json_str(stdout, metric);
+	printf(",\"builtin\":%s,\"unit\":", r->builtin ? "true" : "false");
+	json_str(stdout, r->units_desc);
+	printf(",\"currency\":");
+	json_str(stdout, r->currency);
+	printf(",\"cost_metric\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"by\":[", cn[amount], from, to);
+	for (size_t d = 0; d < nby; d++) {
+		printf(d ? "," : "");
+		json_str(stdout, by[d]);
+	}
+	printf("],\"rows\":[");
+	for (size_t i = 0; i < r->nrows; i++) {
+		const struct unit_row *u = &r->rows[i];
+		printf(i ? ",{" : "{");
+		for (size_t d = 0; d < nby; d++) {
+			json_str(stdout, by[d]);
+			putchar(':');
+			json_str(stdout, u->vals[d]);
+			putchar(',');
+		}
+		printf("\"cost\":");
+		json_money(stdout, u->cost);
+		printf(",\"units\":");
+		json_money(stdout, u->units);
+		printf(",\"unit_cost\":");
+		if (u->has_unit_cost)
+			json_money(stdout, u->unit_cost);
+		else
+			printf("null");
+		printf("}");
+	}
+	printf("],\"total\":{\"cost\":");
+	json_money(stdout, r->cost);
+	printf(",\"units\":");
+	json_money(stdout, r->units);
+	printf(",\"unit_cost\":");
+	if (r->has_unit_cost)
+		json_money(stdout, r->unit_cost);
+	else
+		printf("null");
+	printf("},\"cost_without_units\":");
+	json_money(stdout, r->cost_without_units);
+	printf(",\"units_without_cost\":");
+	json_money(stdout, r->units_without_cost);
+	printf("}\n");
+}
+
+static void fill(const struct unit_result *r, const char *const *by, size_t nby, struct table *t, int exact)
+{
+	const char **head = xcalloc(nby + 3, sizeof *head);
+	int *money = xcalloc(nby + 3, sizeof *money);
+	for (size_t d = 0; d < nby; d++)
+		head[d] = by[d];
+	head[nby] = "cost";
+	head[nby + 1] = "units";
+	head[nby + 2] = "unit_cost";
+	money[nby] = 1;
+	money[nby + 1] = 2;
+	money[nby + 2] = 2;
+	table_init(t, nby + 3, head, money);
+	for (size_t i = 0; i < r->nrows; i++) {
+		const struct unit_row *u = &r->rows[i];
+		char b[MONEY_BUFSZ];
+		table_add_row(t);
+		for (size_t d = 0; d < nby; d++)
+			table_set(t, d, u->vals[d][0] || exact ? u->vals[d] : "(none)");
+		table_set_money(t, nby, u->cost);
+		money_str(u->units, b);
+		table_set(t, nby + 1, b);
+		if (u->has_unit_cost) {
+			if (exact)
+				money_str(u->unit_cost, b);
+			else
+				human_unit(u->unit_cost, b);
+			table_set(t, nby + 2, b);
+		} else {
+			table_set(t, nby + 2, exact ? "" : "-");
+		}
+	}
+	free(head);
+	free(money);
+}
 
 int cmd_unit_cost(int argc, char **argv, struct cli_ctx *ctx)
 {
-	(void)argc; (void)ctx;
-	error("%s: not built yet", argv[0]);
-	return EXIT_FAIL;
+	struct cli_args a;
+	struct config cfg;
+	struct unit_query q = { 0 };
+	struct unit_result r;
+	struct store *st = NULL;
+	char **by = NULL;
+	size_t nby = 0;
+	int rc = EXIT_FAIL;
+
+	cli_parse(&a, opts, sizeof opts / sizeof opts[0], argc, argv, usage, desc);
+	enum out_format fmt = cli_format(&a);
+	if (a.npos)
+		usage_error("unit-cost: unexpected argument '%s'", a.pos[0]);
+	q.metric = cli_get(&a, "metric");
+	if (!q.metric || !*q.metric)
+		usage_error("unit-cost: --metric NAME is required (a metric from 'aicost ingest metrics', or tokens, "
+			    "1k_tokens, 1m_tokens, requests)");
+	q.amount = parse_cost(cli_get(&a, "cost"));
+	q.from_day = INT64_MIN;
+	q.to_day = INT64_MAX;
+	if (cli_get(&a, "from") && parse_day(cli_get(&a, "from"), &q.from_day) < 0)
+		usage_error("--from: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "from"));
+	if (cli_get(&a, "to") && parse_day(cli_get(&a, "to"), &q.to_day) < 0)
+		usage_error("--to: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "to"));
+	q.where = cli_all(&a, "where", &q.nwhere);
+	q.all_cost = cli_has(&a, "all-cost");
+	if (cli_load_config(ctx, &cfg) < 0)
+		goto out_args;
+	by = split_commas(cli_get(&a, "by"), &nby);
+	q.by = (const char *const *)by;
+	q.nby = nby;
+	st = cli_open_store(ctx, 0);
+	if (!st)
+		goto out;
+	if (unit_cost_run(st, &cfg, &q, &r) < 0)
+		goto out;
+	if (fmt == FMT_JSON) {
+		print_json(&r, q.metric, q.by, nby, q.amount);
+	} else {
+		struct table t;
+		fill(&r, q.by, nby, &t, fmt == FMT_CSV);
+		if (fmt == FMT_CSV) {
+			table_print_csv(&t, stdout);
+		} else {
+			char c[MONEY_BUFSZ + 16], u[MONEY_BUFSZ], uc[MONEY_BUFSZ] = "-", cw[MONEY_BUFSZ + 16], uw[MONEY_BUFSZ];
+			printf("cost per %s (%s), %s\n\n", r.units_desc, q.metric, r.currency);
+			table_print(&t, stdout);
+			money_human(r.cost, c);
+			money_str(r.units, u);
+			if (r.has_unit_cost)
+				human_unit(r.unit_cost, uc);
+			money_human(r.cost_without_units, cw);
+			money_str(r.units_without_cost, uw);
+			printf("\ntotal               cost %s, units %s, unit cost %s\n", c, u, uc);
+			printf("cost without units  %s (rows with no %s units: no unit cost)\n", cw, q.metric);
+			printf("units without cost  %s\n", uw);
+		}
+		table_release(&t);
+	}
+	unit_cost_release(&r);
+	rc = EXIT_OK;
+out:
+	if (st)
+		st->ops->close(st);
+	for (size_t i = 0; i < nby; i++)
+		free(by[i]);
+	free(by);
+	config_release(&cfg);
+out_args:
+	cli_args_release(&a);
+	return rc;
 }

@@ -98,7 +98,7 @@ struct ingest_session {
 	size_t ndrecs, drcap;
 	ZSTD_CCtx *zc;
 	struct buf zbuf;
-	struct { char prov[256], acct[256], start[32]; uint32_t id; int valid; } last_period;
+	struct { char prov[256], acct[256], start[64]; uint32_t id; int valid; } last_period;
 	uint32_t *periods;
 	size_t nperiods;
 };
@@ -176,7 +176,7 @@ void ingest_end(struct ingest_session *s)
 
 /* ---- tag sets and lines -------------------------------------------------- */
 
-static int tagset_id(struct ingest_session *s, struct focus_reader *r, const struct focus_text *t,
+static int tagset_id(struct ingest_session *s, struct focus_quirk_info *q, const struct focus_text *t,
 		     uint64_t line, uint32_t *id)
 {
 	if (!t->p) {
@@ -188,8 +188,7 @@ static int tagset_id(struct ingest_session *s, struct focus_reader *r, const str
 		return 0;
 	char *canon = tags_canonical(t->p, t->n);
 	if (!canon) {
-		struct focus_quirk_info *q = &r->quirk[FQ_TAGS_INVALID];
-		if (q->count++ == 0) {
+		if (q && q->count++ == 0) {
 			q->line = line;
 			snprintf(q->column, sizeof q->column, "Tags");
 			snprintf(q->example, sizeof q->example, "%.*s", t->n > 60 ? 60 : (int)t->n, t->p);
@@ -272,14 +271,17 @@ static int line_id(struct ingest_session *s, const struct focus_row *row, uint32
 	return 0;
 }
 
-static int period_id(struct ingest_session *s, const struct focus_row *row, uint32_t *id)
+static int period_id(struct ingest_session *s, const struct focus_row *row, const char *pstart, uint32_t *id)
 {
-	char prov[256], acct[256], start[32];
+	char prov[256], acct[256], start[64];
 	const struct focus_text *p = &row->key[FC_SERVICE_PROVIDER_NAME], *a = &row->key[FC_BILLING_ACCOUNT_ID],
 				*b = &row->key[FC_BILLING_PERIOD_START];
 	snprintf(prov, sizeof prov, "%.*s", p->p ? (int)p->n : 0, p->p ? p->p : "");
 	snprintf(acct, sizeof acct, "%.*s", a->p ? (int)a->n : 0, a->p ? a->p : "");
-	snprintf(start, sizeof start, "%.*s", b->p ? (int)b->n : 0, b->p ? b->p : "");
+	if (pstart)
+		snprintf(start, sizeof start, "%s", pstart);
+	else
+		snprintf(start, sizeof start, "%.*s", b->p ? (int)b->n : 0, b->p ? b->p : "");
 	if (s->last_period.valid && !strcmp(prov, s->last_period.prov) && !strcmp(acct, s->last_period.acct) &&
 	    !strcmp(start, s->last_period.start)) {
 		*id = s->last_period.id;
@@ -546,48 +548,54 @@ static int precheck_duplicate(struct ingest_session *s, const char *path, struct
 	return f < 0 ? -1 : 0;
 }
 
-int ingest_focus_file(struct ingest_session *s, const char *path, struct ingest_result *res)
+int ingest_precheck(struct ingest_session *s, const char *path, struct ingest_result *res)
 {
-	struct store *st = s->st;
-	struct focus_reader fr;
-	struct focus_row row;
-	struct focus_reject rej;
-	struct source_rec src = { 0 };
-	struct input *in = NULL;
-	char now[32], *extras = NULL, *warns = NULL;
-	int rc = -1, in_tx = 0, opened = 0;
-	uint64_t printed = 0, stored = 0;
-	double t0 = now_s(), last = t0;
-
+	struct stat sb;
 	memset(res, 0, sizeof *res);
-	memset(&fr, 0, sizeof fr);
 	if (load_dicts(s) < 0)
 		return -1;
 	/*
 	 * A re-ingest should not cost a full parse: when the ledger holds a
 	 * source of exactly this file's size, hash the file first.
 	 */
-	{
-		struct stat sb;
-		if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
-			int has = st->ops->source_has_size(st, (uint64_t)sb.st_size);
-			if (has < 0 || (has > 0 && precheck_duplicate(s, path, res) < 0))
-				return -1;
-			if (res->duplicate)
-				return 0;
-		}
+	if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		int has = s->st->ops->source_has_size(s->st, (uint64_t)sb.st_size);
+		if (has < 0 || (has > 0 && precheck_duplicate(s, path, res) < 0))
+			return -1;
 	}
-	in = input_open(path);
-	if (!in)
+	return 0;
+}
+
+struct store *ingest_store(struct ingest_session *s)
+{
+	return s->st;
+}
+
+int64_t ingest_batch(const struct ingest_session *s)
+{
+	return s->batch;
+}
+
+int ingest_rows(struct ingest_session *s, const char *path, struct input *in, const struct ingest_producer *p,
+		struct ingest_result *res)
+{
+	struct store *st = s->st;
+	struct focus_row row;
+	struct focus_reject rej;
+	struct source_rec src = { 0 };
+	char now[32], *extras = NULL, *warns = NULL;
+	int rc = -1, in_tx = 0;
+	uint64_t printed = 0, stored = 0, rows = 0, rejected = 0;
+	double t0 = now_s(), last = t0;
+
+	memset(res, 0, sizeof *res);
+	if (load_dicts(s) < 0)
 		return -1;
-	if (focus_reader_open(&fr, input_read, in, input_name(in)) < 0)
-		goto out;
-	opened = 1;
 	if (st->ops->begin(st) < 0)
-		goto out;
+		return -1;
 	in_tx = 1;
 	iso_now(now);
-	src.kind = "focus";
+	src.kind = p->kind;
 	src.path = strcmp(path, "-") == 0 ? "<stdin>" : path;
 	snprintf(src.sha256, sizeof src.sha256, "pending-%" PRId64, s->batch);
 	src.batch = s->batch;
@@ -602,16 +610,19 @@ int ingest_focus_file(struct ingest_session *s, const char *path, struct ingest_
 	src.max_day = INT64_MIN;
 
 	for (;;) {
-		int r = focus_reader_next(&fr, &row, &rej);
+		const char *pstart = NULL;
+		int r = p->next(p->ctx, &row, &rej, &pstart);
 		if (r < 0)
 			goto out;
 		if (r == 0)
 			break;
-		if ((fr.rows & 0xffff) == 0 && s->o.progress && now_s() - last > 0.25) {
+		rows++;
+		if ((rows & 0xffff) == 0 && s->o.progress && now_s() - last > 0.25) {
 			last = now_s();
-			progress(in, fr.rows, t0, 0);
+			progress(in, rows, t0, 0);
 		}
 		if (r == 2) {
+			rejected++;
 			if (s->o.strict) {
 				error("%s:%" PRIu64 ":%u: %s%s%s (--strict: nothing ingested)", input_name(in), rej.line,
 				      rej.col, rej.column, rej.column[0] ? ": " : "", rej.why);
@@ -627,8 +638,8 @@ int ingest_focus_file(struct ingest_session *s, const char *path, struct ingest_
 			continue;
 		}
 		uint32_t tid, lid, pid;
-		if (tagset_id(s, &fr, &row.key[FC_TAGS], row.line, &tid) < 0 ||
-		    line_id(s, &row, tid, &lid, &res->lines_new) < 0 || period_id(s, &row, &pid) < 0)
+		if (tagset_id(s, p->tags_quirk, &row.key[FC_TAGS], row.line, &tid) < 0 ||
+		    line_id(s, &row, tid, &lid, &res->lines_new) < 0 || period_id(s, &row, pstart, &pid) < 0)
 			goto out;
 		int64_t day = floor_day(row.start);
 		if (day < src.min_day)
@@ -640,7 +651,7 @@ int ingest_focus_file(struct ingest_session *s, const char *path, struct ingest_
 				error("%s:%" PRIu64 ": %s total overflows", input_name(in), row.line, focus_amount_names[a]);
 				goto out;
 			}
-		if (seg_add_row(s, src.id, pid, &row, lid, fr.nextra) < 0 ||
+		if (seg_add_row(s, src.id, pid, &row, lid, p->nextra) < 0 ||
 		    daily_add(s, src.id, (int32_t)day, lid, pid, &row) < 0)
 			goto out;
 		res->accepted++;
@@ -656,7 +667,10 @@ int ingest_focus_file(struct ingest_session *s, const char *path, struct ingest_
 	s->nsegs = 0;
 	if (daily_flush(s, src.id) < 0)
 		goto out;
-	input_sha256(in, res->sha256);
+	if (p->sha256)
+		snprintf(res->sha256, sizeof res->sha256, "%s", p->sha256);
+	else
+		input_sha256(in, res->sha256);
 	{
 		int64_t other;
 		int f = st->ops->source_find(st, res->sha256, &other);
@@ -675,24 +689,24 @@ int ingest_focus_file(struct ingest_session *s, const char *path, struct ingest_
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < s->nperiods; i++) {
+	for (size_t i = 0; p->restate && i < s->nperiods; i++) {
 		uint64_t del = 0;
 		if (st->ops->restate(st, s->periods[i], src.id, s->batch, &del) < 0)
 			goto out;
 		res->restated += del;
 	}
-	res->rows = fr.rows;
-	res->rejected = fr.rejected;
+	res->rows = rows;
+	res->rejected = rejected;
 	memcpy(src.sha256, res->sha256, sizeof src.sha256);
 	src.bytes = input_raw_pos(in);
-	src.rows_total = fr.rows;
+	src.rows_total = rows;
 	src.rows_accepted = res->accepted;
-	src.rows_rejected = fr.rejected;
+	src.rows_rejected = rejected;
 	memcpy(src.total, res->total, sizeof src.total);
-	extras = json_names(fr.extra_name, fr.nextra);
-	warns = json_quirks(&fr);
+	extras = json_names((char **)p->extra_name, p->nextra);
+	warns = p->warnings_json ? p->warnings_json(p->ctx) : NULL;
 	src.extras_json = extras;
-	src.warnings_json = warns;
+	src.warnings_json = warns ? warns : "{}";
 	src.status = "active";
 	if (src.min_day == INT64_MAX)
 		src.min_day = src.max_day = 0;
@@ -703,8 +717,7 @@ int ingest_focus_file(struct ingest_session *s, const char *path, struct ingest_
 	in_tx = 0;
 	res->source_id = src.id;
 	if (s->o.progress)
-		progress(in, fr.rows, t0, 1);
-	warn_quirks(&fr, input_name(in));
+		progress(in, rows, t0, 1);
 	rc = 0;
 out:
 	if (in_tx) {
@@ -716,8 +729,49 @@ out:
 	s->nsegs = 0;
 	free(extras);
 	free(warns);
-	if (opened)
-		focus_reader_release(&fr);
+	return rc;
+}
+
+/* ---- the FOCUS CSV producer ------------------------------------------------ */
+
+static int focus_next(void *ctx, struct focus_row *row, struct focus_reject *rej, const char **period)
+{
+	(void)period;
+	return focus_reader_next(ctx, row, rej);
+}
+
+static char *focus_warnings(void *ctx)
+{
+	return json_quirks(ctx);
+}
+
+int ingest_focus_file(struct ingest_session *s, const char *path, struct ingest_result *res)
+{
+	struct focus_reader fr;
+	struct input *in = NULL;
+	int rc = -1;
+
+	memset(&fr, 0, sizeof fr);
+	if (ingest_precheck(s, path, res) < 0)
+		return -1;
+	if (res->duplicate)
+		return 0;
+	in = input_open(path);
+	if (!in)
+		return -1;
+	if (focus_reader_open(&fr, input_read, in, input_name(in)) < 0) {
+		input_close(in);
+		return -1;
+	}
+	struct ingest_producer p = {
+		.kind = "focus", .next = focus_next, .ctx = &fr, .nextra = fr.nextra,
+		.extra_name = (const char *const *)fr.extra_name, .restate = 1,
+		.warnings_json = focus_warnings, .tags_quirk = &fr.quirk[FQ_TAGS_INVALID],
+	};
+	rc = ingest_rows(s, path, in, &p, res);
+	if (rc == 0 && !res->duplicate)
+		warn_quirks(&fr, input_name(in));
+	focus_reader_release(&fr);
 	input_close(in);
 	return rc;
 }

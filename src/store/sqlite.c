@@ -134,6 +134,8 @@ static void sq_close(struct store *s)
 	sq_alerts_close(ss);
 	/* ---- GPU telemetry ---- */
 	sq_gpu_close(ss);
+	/* ---- LLM usage and business metrics ---- */
+	sq_metrics_close(ss);
 	sqlite3_close(ss->db);
 	free(ss->base.path);
 	free(ss);
@@ -445,6 +447,7 @@ static const char *const area_schema[] = {
 	sq_gpu_schema,
 
 	/* ---- LLM usage and business metrics (sqlite_metrics.c) ---- */
+	sq_metrics_schema,
 
 	/* ---- alert state: budgets (sqlite_alerts.c) ---- */
 	sq_alerts_schema,
@@ -465,6 +468,8 @@ static const struct store_ops sqlite_ops = {
 	.gpu_daily_put = sq_gpu_daily_put, .gpu_cover_get = sq_gpu_cover_get, .gpu_daily_scan = sq_gpu_daily_scan,
 
 	/* ---- LLM usage and business metrics ---- */
+	.metric_add = sq_metric_add, .metric_scan = sq_metric_scan, .metric_names = sq_metric_names,
+	.line_billed = sq_line_billed,
 
 	/* ---- alert state: budgets ---- */
 	.alert_init = sq_alert_init, .alert_add = sq_alert_add, .outbox_pending = sq_outbox_pending,

@@ -28,6 +28,7 @@ struct sqlite_store {
 	sqlite3_stmt *gpu_st[10];
 
 	/* ---- LLM usage and business metrics ---- */
+	sqlite3_stmt *metric_st[4];
 
 	/* ---- alert state: budgets ---- */
 	sqlite3_stmt *alert_st[8];
@@ -61,6 +62,14 @@ int sq_gpu_daily_scan(struct store *s, int32_t from, int32_t to, int64_t source_
 void sq_gpu_close(struct sqlite_store *ss);
 
 /* ---- LLM usage and business metrics (sqlite_metrics.c) ---- */
+extern const char sq_metrics_schema[];
+int sq_metric_add(struct store *s, int64_t source_id, int32_t day, const char *metric, const char *dims, money_t value);
+int sq_metric_scan(struct store *s, const char *metric, int32_t from, int32_t to,
+		   int (*cb)(void *arg, int32_t day, const char *dims, money_t value), void *arg);
+int sq_metric_names(struct store *s, int (*cb)(void *arg, const char *name), void *arg);
+int sq_line_billed(struct store *s, uint32_t line_id, int32_t from, int32_t to, const char *kind,
+		   int64_t *source_id, int32_t *day);
+void sq_metrics_close(struct sqlite_store *ss);
 
 /* ---- alert state: budgets (sqlite_alerts.c) ---- */
 extern const char sq_alerts_schema[];

@@ -146,6 +146,25 @@ struct store_ops {
 			      int (*cb)(void *arg, const struct gpu_daily_rec *r), void *arg);
 
 	/* ---- LLM usage and business metrics ---- */
+	/*
+	 * Business metrics (sqlite_metrics.c): one value per (day, metric,
+	 * dims), dims a canonical JSON object ("" none). Within one source
+	 * equal keys add up; a later source replaces the value.
+	 */
+	int (*metric_add)(struct store *s, int64_t source_id, int32_t day, const char *metric, const char *dims,
+			  money_t value);
+	/* Rows of `metric` with from <= day <= to; a ledger without metrics has none. */
+	int (*metric_scan)(struct store *s, const char *metric, int32_t from, int32_t to,
+			   int (*cb)(void *arg, int32_t day, const char *dims, money_t value), void *arg);
+	/* Names of all metrics (distinct), for messages. */
+	int (*metric_names)(struct store *s, int (*cb)(void *arg, const char *name), void *arg);
+	/*
+	 * Reconciliation guard for LLM usage: 1 and the first (*day, *source_id)
+	 * when an active source of kind `kind` has daily sums of line_id with
+	 * from <= day <= to; 0 if none.
+	 */
+	int (*line_billed)(struct store *s, uint32_t line_id, int32_t from, int32_t to, const char *kind,
+			   int64_t *source_id, int32_t *day);
 
 	/* ---- alert state: budgets ---- */
 	/* Create the alert tables if missing (writers call it once; readers never need it). */
