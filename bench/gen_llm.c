@@ -27,6 +27,10 @@ int main(int argc, char **argv)
 		{ "openai", "o3-mini" }, { "anthropic", "claude-sonnet-4-5-20250929" }, { "anthropic", "claude-haiku-4-5" },
 		{ "azure", "gpt-4o" }, { "acme", "acme-llm-7" },
 	};
+	/* Team names a FinOps config would recognize (the demo's aliases fold some of them). */
+	static const char *const teams[12] = { "fraud-detection", "chatbot", "risk-models", "payments", "marketing-analytics",
+					       "platform", "fraud", "chat-bot", "customer-support", "data-engineering",
+					       "credit-risk", "search" };
 	long n = argc > 1 ? atol(argv[1]) : 100000;
 	if (argc > 2)
 		s ^= (uint64_t)atoll(argv[2]) * 0x9E3779B97F4A7C15ULL;
@@ -43,8 +47,8 @@ int main(int argc, char **argv)
 		else
 			printf("\"usage\":{\"prompt_tokens\":%u,\"completion_tokens\":%u,\"prompt_tokens_details\":{\"cached_tokens\":%u},"
 			       "\"completion_tokens_details\":{\"reasoning_tokens\":%u}},", prompt, compl, cached, reas);
-		printf("\"metadata\":{\"team\":\"team-%d\",\"project\":\"p%d\",\"use_case\":\"uc-%d\"},\"latency_ms\":%u,"
-		       "\"status\":200,\"stream\":false}\n", team, team % 5, team % 3, (unsigned)(rnd() % 3000));
+		printf("\"metadata\":{\"team\":\"%s\",\"project\":\"p%d\",\"use_case\":\"uc-%d\"},\"latency_ms\":%u,"
+		       "\"status\":200,\"stream\":false}\n", teams[team], team % 5, team % 3, (unsigned)(rnd() % 3000));
 	}
 	return 0;
 }

@@ -245,6 +245,22 @@ int forecast_series(const double *y, size_t n, const struct fc_opts *o, struct f
 	double z = qnorm(0.5 + level / 2);
 	if (info)
 		memset(info, 0, sizeof *info);
+	{
+		/*
+		 * Days before a series' first cost are not a history of zero cost
+		 * (a new team, resource or provider): fitting them drags the level
+		 * toward 0. Drop them all: season slots are counted from the first
+		 * value fitted and the forecast continues from the last, so the
+		 * phase needs no alignment (o->first_wday is not used here).
+		 */
+		size_t lead = 0;
+		while (lead < n && y[lead] == 0)
+			lead++;
+		if (lead == n)
+			lead = n > FC_P ? n - FC_P : 0;   /* all zero: keep a week of zeros to forecast 0 */
+		y += lead;
+		n -= lead;
+	}
 	if (n > FC_MAXFIT) {
 		/* Keep the season phase: drop whole weeks. */
 		size_t drop = (n - FC_MAXFIT + FC_P - 1) / FC_P * FC_P;

@@ -222,6 +222,24 @@ static void test_forecast_edges(void **state)
 	err_sink = NULL;
 }
 
+/* A series that starts late (a new team): the days before its first cost are not zero-cost history. */
+static void test_forecast_late_start(void **state)
+{
+	enum { LEAD = 400, LIVE = 56, H = 14 };
+	double y[LEAD + LIVE];
+	struct fc_point out[H];
+	struct fc_opts o = { .horizon = H, .level = 0.8, .first_wday = -1 };
+	for (int i = 0; i < LEAD; i++)
+		y[i] = 0;
+	for (int i = 0; i < LIVE; i++)
+		y[LEAD + i] = i % 7 >= 5 ? 400 : 1000;   /* weekdays 1,000, weekends 400 */
+	assert_int_equal(forecast_series(y, LEAD + LIVE, &o, out, NULL), 0);
+	for (int h = 0; h < H; h++) {
+		double want = (LIVE + h) % 7 >= 5 ? 400 : 1000;
+		assert_true(fabs(out[h].yhat - want) < 0.05 * want);
+	}
+}
+
 static void test_scenario(void **state)
 {
 	(void)state;
@@ -269,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_child_delta),
 		cmocka_unit_test(test_forecast_backtest),
 		cmocka_unit_test(test_forecast_edges),
+		cmocka_unit_test(test_forecast_late_start),
 		cmocka_unit_test(test_scenario),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
