@@ -146,7 +146,7 @@ static int dim_parse(const struct config *cfg, const char *name, struct gdim *d)
 	d->kind = GD_REPORT;
 	int how = 0;
 	if (strncmp(name, "tag:", 4) != 0 && strcmp(name, "day") && strcmp(name, "week") && strcmp(name, "month") &&
-	    alloc_dim_find(cfg, name) < 0 && focus_col_lookup(name, strlen(name), &how) < 0)
+	    strcmp(name, "spend") && alloc_dim_find(cfg, name) < 0 && focus_col_lookup(name, strlen(name), &how) < 0)
 		return error("'%s' is not a GPU dimension: use host, gpu, gpu_index, model, pod, namespace, container,"
 			     " an allocation dimension (team, ...), a FOCUS column of the joined bill line, tag:KEY,"
 			     " or day/week/month", name);
@@ -391,6 +391,7 @@ static const char *gdim_value(struct eng *e, const struct gdim *d, uint32_t dev,
 	case DK_COLUMN: return l->vals[d->rd.id];
 	case DK_TAG: return tags_find(l->tag_keys, l->tag_vals, l->ntags, d->rd.key);
 	case DK_ALLOC: return alloc_eval(e->cfg, d->rd.id, l, NULL);
+	case DK_SPEND: return "gpu";   /* telemetry is GPU time, whatever the bill line says */
 	default: return NULL;
 	}
 }

@@ -12,6 +12,7 @@
 #include "core/alloc.h"
 #include "core/config.h"
 #include "core/report.h"
+#include "core/spend.h"
 #include "core/tags.h"
 #include "formats/focus.h"
 #include "store/store.h"
@@ -41,6 +42,10 @@ int report_dim_parse(const struct config *cfg, const char *name, struct report_d
 		out->id = d;
 		return 0;
 	}
+	if (!strcmp(name, "spend")) {
+		out->kind = DK_SPEND;   /* built in: tokens | gpu | cloud (core/spend.h) */
+		return 0;
+	}
 	int how = 0, c = focus_col_lookup(name, strlen(name), &how);
 	if (c >= 0 && (focus_columns[c].role == FR_KEY)) {
 		out->kind = DK_COLUMN;
@@ -50,7 +55,7 @@ int report_dim_parse(const struct config *cfg, const char *name, struct report_d
 	if (c >= 0)
 		return error("'%s' is a per-row FOCUS column, not a dimension (use day/week/month for time)", name);
 	return error("'%s' is not a dimension: use a FOCUS column (ServiceName, RegionId, ...), tag:KEY, "
-		     "an allocation dimension from the config, or day/week/month", name);
+		     "an allocation dimension from the config, spend, or day/week/month", name);
 }
 
 static int is_time(const struct report_dim *d)
@@ -146,6 +151,8 @@ static const char *dim_value(struct engine *e, const struct report_dim *d, const
 		return ts ? tagset_get(ts, d->key) : NULL;
 	case DK_ALLOC:
 		return alloc_eval(e->cfg, d->id, l, is_default);
+	case DK_SPEND:
+		return spend_kind(l);
 	default:
 		return NULL;
 	}

@@ -18,7 +18,7 @@ struct store;
 struct config;
 struct alloc_line;
 
-enum dim_kind { DK_COLUMN, DK_TAG, DK_ALLOC, DK_DAY, DK_WEEK, DK_MONTH };
+enum dim_kind { DK_COLUMN, DK_TAG, DK_ALLOC, DK_DAY, DK_WEEK, DK_MONTH, DK_SPEND };
 
 struct report_dim {
 	enum dim_kind kind;
