@@ -33,37 +33,6 @@ static const char desc[] =
 	"are kept out of the recurring series and reported as kind one-time. Defaults come from the\n"
 	"`anomalies:` config section; see docs/anomalies.md.";
 
-static int parse_cost(const char *s)
-{
-	static const char *names[] = { "billed", "effective", "list", "contracted" };
-	if (!s)
-		return FA_EFFECTIVE;
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	usage_error("--cost: '%s' is not one of billed, effective, list, contracted", s);
-}
-
-static char **split_commas(const char *s, size_t *n)
-{
-	char **out = NULL;
-	*n = 0;
-	while (s && *s) {
-		const char *c = strchr(s, ',');
-		size_t len = c ? (size_t)(c - s) : strlen(s);
-		while (len && *s == ' ')
-			s++, len--;
-		while (len && s[len - 1] == ' ')
-			len--;
-		if (len) {
-			out = xrealloc(out, (*n + 1) * sizeof *out);
-			out[(*n)++] = xstrndup(s, len);
-		}
-		s = c ? c + 1 : NULL;
-	}
-	return out;
-}
-
 static double opt_num(const char *name, const char *v)
 {
 	char *end;
@@ -198,7 +167,7 @@ int cmd_anomalies(int argc, char **argv, struct cli_ctx *ctx)
 	enum out_format fmt = cli_format(&a);
 	if (a.npos)
 		usage_error("anomalies: unexpected argument '%s'", a.pos[0]);
-	q.base.amount = parse_cost(cli_get(&a, "cost"));
+	q.base.amount = cli_parse_cost(cli_get(&a, "cost"));
 	q.base.from_day = INT64_MIN;
 	q.base.to_day = INT64_MAX;
 	q.only_from = INT64_MIN;
@@ -229,14 +198,14 @@ int cmd_anomalies(int argc, char **argv, struct cli_ctx *ctx)
 			usage_error("--direction: '%s' is not one of up, down, both", s);
 	}
 	if (cli_get(&a, "drivers")) {
-		drv = split_commas(cli_get(&a, "drivers"), &ndrv);
+		drv = cli_split_commas(cli_get(&a, "drivers"), &ndrv);
 		if (ndrv > 8)
 			usage_error("--drivers: at most 8 dimensions");
 		set.ndrivers = ndrv;
 		for (size_t i = 0; i < ndrv; i++)
 			set.drivers[i] = drv[i];
 	}
-	by = split_commas(cli_get(&a, "by"), &nby);
+	by = cli_split_commas(cli_get(&a, "by"), &nby);
 	q.dims = (const char *const *)by;
 	q.ndims = nby;
 	st = cli_open_store(ctx, 0);

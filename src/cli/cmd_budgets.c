@@ -28,23 +28,6 @@ static const char desc[] =
 	"budget's webhook:URL targets once per period; undelivered alerts are retried on the\n"
 	"next run. --fail-on breach exits 3 when a budget is breached (for CI).";
 
-static int parse_cost(const char *s)
-{
-	static const char *names[] = { "billed", "effective", "list", "contracted" };
-	if (!s)
-		return FA_EFFECTIVE;
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	usage_error("--cost: '%s' is not one of billed, effective, list, contracted", s);
-}
-
-static const char *cost_name(int a)
-{
-	static const char *n[] = { "billed", "effective", "list", "contracted" };
-	return n[a];
-}
-
 static void used_pct(money_t actual, money_t limit, char *out, size_t n)
 {
 	money_t p = 0;
@@ -104,7 +87,7 @@ static void print_json(const struct budget_status *s, size_t n, int64_t as_of, i
 {
 	char d[11];
 	format_day(as_of, d);
-	fprintf(f, "{\"as_of\":\"%s\",\"cost_metric\":\"%s\",\"budgets\":[", d, cost_name(amount));
+	fprintf(f, "{\"as_of\":\"%s\",\"cost_metric\":\"%s\",\"budgets\":[", d, cli_cost_name(amount));
 	for (size_t i = 0; i < n; i++) {
 		const struct budget *b = s[i].b;
 		fprintf(f, i ? ",{\"name\":" : "{\"name\":");
@@ -187,7 +170,7 @@ int cmd_budgets(int argc, char **argv, struct cli_ctx *ctx)
 	enum out_format fmt = cli_format(&a);
 	if (a.npos)
 		usage_error("budgets: unexpected argument '%s'", a.pos[0]);
-	bo.amount = parse_cost(cli_get(&a, "cost"));
+	bo.amount = cli_parse_cost(cli_get(&a, "cost"));
 	notify = !cli_has(&a, "no-notify");
 	const char **names = cli_all(&a, "name", &nnames);
 	const char *fo = cli_get(&a, "fail-on");
@@ -268,7 +251,7 @@ int cmd_budgets(int argc, char **argv, struct cli_ctx *ctx)
 		} else {
 			char d[11];
 			format_day(bo.as_of, d);
-			printf("budgets as of %s, %s cost, %s\n\n", d, cost_name(bo.amount), n ? s[0].currency : "USD");
+			printf("budgets as of %s, %s cost, %s\n\n", d, cli_cost_name(bo.amount), n ? s[0].currency : "USD");
 			table_print(&t, stdout);
 			if (notify && (as.fired || as.delivered || as.undelivered))
 				printf("\nalerts: %zu fired, %zu delivered, %zu still queued\n", as.fired, as.delivered,

@@ -27,23 +27,6 @@ static const char desc[] =
 	"check with its measured value and threshold; exits 3 when a check of severity\n"
 	"error fails (or any check, with --strict), 0 otherwise. See docs/check.md.";
 
-static int parse_cost(const char *s)
-{
-	static const char *names[] = { "billed", "effective", "list", "contracted" };
-	if (!s)
-		return FA_EFFECTIVE;
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	usage_error("--cost: '%s' is not one of billed, effective, list, contracted", s);
-}
-
-static const char *cost_name(int a)
-{
-	static const char *n[] = { "billed", "effective", "list", "contracted" };
-	return n[a];
-}
-
 static void value_text(const struct policy_result *r, money_t v, char *out, size_t n)
 {
 	char b[MONEY_BUFSZ + 16];
@@ -140,7 +123,7 @@ static void print_json(const struct policy_report *rep, int amount, FILE *f)
 		format_day(rep->from_day, from);
 		format_day(rep->to_day, to);
 	}
-	fprintf(f, "{\"cost_metric\":\"%s\",\"currency\":", cost_name(amount));
+	fprintf(f, "{\"cost_metric\":\"%s\",\"currency\":", cli_cost_name(amount));
 	json_str(f, rep->currency);
 	fprintf(f, ",\"from\":");
 	if (from[0])
@@ -177,7 +160,7 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 	enum out_format fmt = cli_format(&a);
 	if (a.npos)
 		usage_error("check: unexpected argument '%s'", a.pos[0]);
-	o.amount = parse_cost(cli_get(&a, "cost"));
+	o.amount = cli_parse_cost(cli_get(&a, "cost"));
 	o.from_day = INT64_MIN;
 	o.to_day = INT64_MAX;
 	if (cli_get(&a, "from") && parse_day(cli_get(&a, "from"), &o.from_day) < 0)
@@ -214,7 +197,7 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 				format_day(rep.from_day, from);
 				format_day(rep.to_day, to);
 			}
-			printf("policy checks, %s cost, %s to %s, %s\n\n", cost_name(o.amount), from, to, rep.currency);
+			printf("policy checks, %s cost, %s to %s, %s\n\n", cli_cost_name(o.amount), from, to, rep.currency);
 			table_print(&t, stdout);
 			printf("\n%zu check%s: %zu passed, %zu error%s, %zu warning%s\n", rep.n, rep.n == 1 ? "" : "s",
 			       rep.n - rep.errors - rep.warnings, rep.errors, rep.errors == 1 ? "" : "s", rep.warnings,

@@ -39,43 +39,6 @@ static const char desc[] =
 	"Projections: month end and quarter end = actual to date + forecast of the rest.\n"
 	"--backtest compares with a seasonal-naive baseline. See docs/forecast.md.";
 
-static int parse_cost(const char *s)
-{
-	static const char *names[] = { "billed", "effective", "list", "contracted" };
-	if (!s)
-		return FA_EFFECTIVE;
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	usage_error("--cost: '%s' is not one of billed, effective, list, contracted", s);
-}
-
-static const char *cost_name(int a)
-{
-	static const char *n[] = { "billed", "effective", "list", "contracted" };
-	return n[a];
-}
-
-static char **split_commas(const char *s, size_t *n)
-{
-	char **out = NULL;
-	*n = 0;
-	while (s && *s) {
-		const char *c = strchr(s, ',');
-		size_t len = c ? (size_t)(c - s) : strlen(s);
-		while (len && *s == ' ')
-			s++, len--;
-		while (len && s[len - 1] == ' ')
-			len--;
-		if (len) {
-			out = xrealloc(out, (*n + 1) * sizeof *out);
-			out[(*n)++] = xstrndup(s, len);
-		}
-		s = c ? c + 1 : NULL;
-	}
-	return out;
-}
-
 /* ---- calendar ------------------------------------------------------------ */
 
 static int64_t civil_days(int64_t y, unsigned m, unsigned d)
@@ -185,7 +148,7 @@ int cmd_forecast(int argc, char **argv, struct cli_ctx *ctx)
 	enum out_format fmt = cli_format(&a);
 	if (a.npos)
 		usage_error("forecast: unexpected argument '%s'", a.pos[0]);
-	q.amount = parse_cost(cli_get(&a, "cost"));
+	q.amount = cli_parse_cost(cli_get(&a, "cost"));
 	q.from_day = INT64_MIN;
 	q.to_day = INT64_MAX;
 	if (cli_get(&a, "from") && parse_day(cli_get(&a, "from"), &q.from_day) < 0)
@@ -213,7 +176,7 @@ int cmd_forecast(int argc, char **argv, struct cli_ctx *ctx)
 	int backtest = cli_has(&a, "backtest");
 	if (cli_load_config(ctx, &cfg) < 0)
 		goto out_args;
-	by = split_commas(cli_get(&a, "by"), &nby);
+	by = cli_split_commas(cli_get(&a, "by"), &nby);
 	if (cli_get(&a, "scenario")) {
 		if (scenario_load(cli_get(&a, "scenario"), &sc) < 0 ||
 		    scenario_check(&sc, (const char *const *)by, nby) < 0)
@@ -292,7 +255,7 @@ int cmd_forecast(int argc, char **argv, struct cli_ctx *ctx)
 		fprintf(o, ",\"currency\":");
 		json_str(o, s.currency);
 		fprintf(o, ",\"cost_metric\":\"%s\",\"history_from\":\"%s\",\"history_to\":\"%s\",\"series\":[",
-			cost_name(q.amount), hf, ht);
+			cli_cost_name(q.amount), hf, ht);
 		for (size_t k = 0; k < s.nscopes; k++) {
 			struct fseries *f = &fs[k];
 			fprintf(o, "%s{\"scope\":", k ? "," : "");
@@ -398,7 +361,7 @@ int cmd_forecast(int argc, char **argv, struct cli_ctx *ctx)
 		}
 		printf("%s cost forecast, next %zu days after %s (history from %s), %s; %.0f%% intervals\n"
 		       "month end = %s, quarter end = %s (actual to date + forecast)\n\n",
-		       cost_name(q.amount), hz, ht, hf, s.currency, level * 100, me, qe);
+		       cli_cost_name(q.amount), hz, ht, hf, s.currency, level * 100, me, qe);
 		table_print(&t, stdout);
 		table_release(&t);
 	}

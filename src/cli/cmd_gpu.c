@@ -30,38 +30,6 @@ static const char desc[] =
 	"useful hours = GPU hours at or above the idle threshold;\n"
 	"cost_per_useful_gpu_hour = cost / useful hours. See docs/gpu.md.";
 
-static const char *cost_names[] = { "billed", "effective", "list", "contracted" };
-
-static int parse_cost(const char *s)
-{
-	if (!s)
-		return FA_EFFECTIVE;
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, cost_names[i]))
-			return i;
-	usage_error("--cost: '%s' is not one of billed, effective, list, contracted", s);
-}
-
-static char **split_commas(const char *s, size_t *n)
-{
-	char **out = NULL;
-	*n = 0;
-	while (s && *s) {
-		const char *c = strchr(s, ',');
-		size_t len = c ? (size_t)(c - s) : strlen(s);
-		while (len && *s == ' ')
-			s++, len--;
-		while (len && s[len - 1] == ' ')
-			len--;
-		if (len) {
-			out = xrealloc(out, (*n + 1) * sizeof *out);
-			out[(*n)++] = xstrndup(s, len);
-		}
-		s = c ? c + 1 : NULL;
-	}
-	return out;
-}
-
 /* A measurement with at most `dec` decimals, trailing zeros trimmed. */
 static void num(double v, int dec, char *buf, size_t n)
 {
@@ -187,7 +155,7 @@ int cmd_gpu(int argc, char **argv, struct cli_ctx *ctx)
 	enum out_format fmt = cli_format(&a);
 	if (a.npos)
 		usage_error("gpu: unexpected argument '%s'", a.pos[0]);
-	q.amount = parse_cost(cli_get(&a, "cost"));
+	q.amount = cli_parse_cost(cli_get(&a, "cost"));
 	q.from_day = INT64_MIN;
 	q.to_day = INT64_MAX;
 	if (cli_get(&a, "from") && parse_day(cli_get(&a, "from"), &q.from_day) < 0)
@@ -206,7 +174,7 @@ int cmd_gpu(int argc, char **argv, struct cli_ctx *ctx)
 		if (*end || end == cli_get(&a, "idle-threshold") || q.idle_threshold < 0 || q.idle_threshold > 100)
 			usage_error("--idle-threshold: '%s' is not a percent from 0 to 100", cli_get(&a, "idle-threshold"));
 	}
-	by = split_commas(cli_get(&a, "by"), &nby);
+	by = cli_split_commas(cli_get(&a, "by"), &nby);
 	if (!nby) {
 		by = xrealloc(by, sizeof *by);
 		by[0] = xstrdup("host");
@@ -228,7 +196,7 @@ int cmd_gpu(int argc, char **argv, struct cli_ctx *ctx)
 		char b[32];
 		printf("{\"currency\":");
 		json_str(stdout, r.currency);
-		printf(",\"cost_metric\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"idle_threshold\":", cost_names[q.amount], from, to);
+		printf(",\"cost_metric\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"idle_threshold\":", cli_cost_name(q.amount), from, to);
 		num(q.idle_threshold, 4, b, sizeof b);
 		printf("%s,\"by\":[", b);
 		for (size_t d = 0; d < r.nby; d++) {
@@ -254,7 +222,7 @@ int cmd_gpu(int argc, char **argv, struct cli_ctx *ctx)
 			char b[32], u[MONEY_BUFSZ + 16];
 			num(q.idle_threshold, 4, b, sizeof b);
 			printf("GPU telemetry %s to %s, %s cost%s%s, idle below %s%%\n\n", from[0] ? from : "-", to[0] ? to : "-",
-			       cost_names[q.amount], r.currency[0] ? ", " : "", r.currency, b);
+			       cli_cost_name(q.amount), r.currency[0] ? ", " : "", r.currency, b);
 			table_print(&t, stdout);
 			money_human(r.unmatched_cost, u);
 			if (!r.hosts)

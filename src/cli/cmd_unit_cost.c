@@ -30,37 +30,6 @@ static const char desc[] =
 	"Generative AI charges). Rows with cost but no units (or units but no cost) are shown\n"
 	"without a unit cost and summed in the footer.";
 
-static int parse_cost(const char *s)
-{
-	static const char *names[] = { "billed", "effective", "list", "contracted" };
-	if (!s)
-		return FA_EFFECTIVE;
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	usage_error("--cost: '%s' is not one of billed, effective, list, contracted", s);
-}
-
-static char **split_commas(const char *s, size_t *n)
-{
-	char **out = NULL;
-	*n = 0;
-	while (s && *s) {
-		const char *c = strchr(s, ',');
-		size_t len = c ? (size_t)(c - s) : strlen(s);
-		while (len && *s == ' ')
-			s++, len--;
-		while (len && s[len - 1] == ' ')
-			len--;
-		if (len) {
-			out = xrealloc(out, (*n + 1) * sizeof *out);
-			out[(*n)++] = xstrndup(s, len);
-		}
-		s = c ? c + 1 : NULL;
-	}
-	return out;
-}
-
 /* A unit cost for humans: at least 2 decimals, enough for 4 significant digits (0.0000025 per token). */
 static void human_unit(money_t v, char *out)
 {
@@ -185,7 +154,7 @@ int cmd_unit_cost(int argc, char **argv, struct cli_ctx *ctx)
 	if (!q.metric || !*q.metric)
 		usage_error("unit-cost: --metric NAME is required (a metric from 'aicost ingest metrics', or tokens, "
 			    "1k_tokens, 1m_tokens, requests)");
-	q.amount = parse_cost(cli_get(&a, "cost"));
+	q.amount = cli_parse_cost(cli_get(&a, "cost"));
 	q.from_day = INT64_MIN;
 	q.to_day = INT64_MAX;
 	if (cli_get(&a, "from") && parse_day(cli_get(&a, "from"), &q.from_day) < 0)
@@ -196,7 +165,7 @@ int cmd_unit_cost(int argc, char **argv, struct cli_ctx *ctx)
 	q.all_cost = cli_has(&a, "all-cost");
 	if (cli_load_config(ctx, &cfg) < 0)
 		goto out_args;
-	by = split_commas(cli_get(&a, "by"), &nby);
+	by = cli_split_commas(cli_get(&a, "by"), &nby);
 	q.by = (const char *const *)by;
 	q.nby = nby;
 	st = cli_open_store(ctx, 0);
