@@ -246,12 +246,8 @@ out:
 	anomalies_release(&r);
 	if (st)
 		st->ops->close(st);
-	for (size_t i = 0; i < nby; i++)
-		free(by[i]);
-	free(by);
-	for (size_t i = 0; i < ndrv; i++)
-		free(drv[i]);
-	free(drv);
+	cli_strv_free(by, nby);
+	cli_strv_free(drv, ndrv);
 	config_release(&cfg);
 out_args:
 	cli_args_release(&a);

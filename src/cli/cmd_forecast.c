@@ -376,9 +376,7 @@ out:
 	scenario_release(&sc);
 	if (st)
 		st->ops->close(st);
-	for (size_t i = 0; i < nby; i++)
-		free(by[i]);
-	free(by);
+	cli_strv_free(by, nby);
 	config_release(&cfg);
 out_args:
 	cli_args_release(&a);
