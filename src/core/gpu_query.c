@@ -99,7 +99,7 @@ struct eng {
 	const char ***group_vals; size_t ngroups;
 	struct dict cell_ids; struct cell *cells; size_t ncells;
 	struct dict cellgpu;          /* (cell, device) seen */
-	struct dict str_ids; char **strs; size_t nstrs;
+	struct strpool strs;          /* interned value strings */
 	char *vbuf; size_t vcap;
 	char currency[16];
 	int32_t min_day, max_day;
@@ -107,15 +107,7 @@ struct eng {
 
 static const char *intern(struct eng *e, const char *s)
 {
-	size_t n = strlen(s);
-	uint64_t h = hash_bytes(s, n);
-	uint32_t id;
-	if (dict_get(&e->str_ids, s, n, h, &id))
-		return e->strs[id];
-	e->strs = xrealloc(e->strs, (e->nstrs + 1) * sizeof *e->strs);
-	e->strs[e->nstrs] = xstrdup(s);
-	dict_put(&e->str_ids, s, n, h, (uint32_t)e->nstrs);
-	return e->strs[e->nstrs++];
+	return strpool_intern(&e->strs, s);
 }
 
 static size_t lower(const char *s, char *out, size_t cap)
@@ -650,7 +642,7 @@ int gpu_query_run(struct store *st, const struct config *cfg, const struct gpu_q
 	dict_init(&e->group_ids);
 	dict_init(&e->cell_ids);
 	dict_init(&e->cellgpu);
-	dict_init(&e->str_ids);
+	strpool_init(&e->strs);
 	e->dims = xcalloc(q->nby + 1, sizeof *e->dims);
 	e->where = xcalloc(q->nwhere + 1, sizeof *e->where);
 	res->nby = q->nby;
@@ -869,9 +861,6 @@ void gpu_query_release(struct gpu_result *res)
 			free(e->group_vals[i]);
 		free(e->group_vals);
 		free(e->cells);
-		for (size_t i = 0; i < e->nstrs; i++)
-			free(e->strs[i]);
-		free(e->strs);
 		free(e->vbuf);
 		free(e->dims);
 		free(e->where);
@@ -883,7 +872,7 @@ void gpu_query_release(struct gpu_result *res)
 		dict_release(&e->group_ids);
 		dict_release(&e->cell_ids);
 		dict_release(&e->cellgpu);
-		dict_release(&e->str_ids);
+		strpool_release(&e->strs);
 		free(e);
 	}
 	memset(res, 0, sizeof *res);

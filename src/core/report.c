@@ -97,9 +97,7 @@ struct engine {
 	struct dict groups;           /* joined values -> gid */
 	const char ***group_vals;     /* gid -> non-time values */
 	size_t ngroups;
-	struct dict strings;          /* interned value strings */
-	char **strs;
-	size_t nstrs;
+	struct strpool strings;       /* interned value strings */
 	char currency[16];
 	/* scratch */
 	const char **cur;             /* the current line's value per --by dimension */
@@ -115,15 +113,7 @@ struct engine {
 
 static const char *intern(struct engine *e, const char *s)
 {
-	size_t n = strlen(s);
-	uint64_t h = hash_bytes(s, n);
-	uint32_t id;
-	if (dict_get(&e->strings, s, n, h, &id))
-		return e->strs[id];
-	e->strs = xrealloc(e->strs, (e->nstrs + 1) * sizeof *e->strs);
-	e->strs[e->nstrs] = xstrdup(s);
-	dict_put(&e->strings, s, n, h, (uint32_t)e->nstrs);
-	return e->strs[e->nstrs++];
+	return strpool_intern(&e->strings, s);
 }
 
 static int load_tagset(void *arg, uint32_t id, const char *json, size_t n)
@@ -578,7 +568,7 @@ int report_run(struct store *st, const struct config *cfg, const struct report_q
 	e->time_dim = -1;
 	e->unalloc_dim = -1;
 	dict_init(&e->groups);
-	dict_init(&e->strings);
+	strpool_init(&e->strings);
 	res->nby = q->nby;
 	res->dims = e->dims;
 	for (size_t d = 0; d < q->nby; d++) {
@@ -757,11 +747,8 @@ void report_release(struct report_result *res)
 		for (size_t g = 0; g < e->ngroups; g++)
 			free(e->group_vals[g]);
 		free(e->group_vals);
-		for (size_t i = 0; i < e->nstrs; i++)
-			free(e->strs[i]);
-		free(e->strs);
 		dict_release(&e->groups);
-		dict_release(&e->strings);
+		strpool_release(&e->strings);
 		free(e->vbuf);
 		free(e->kbuf);
 		free(e->cells);

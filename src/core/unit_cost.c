@@ -38,9 +38,7 @@ static const struct builtin {
 
 struct priv {
 	struct dict keys;            /* joined values -> row index */
-	struct dict strs;            /* interned strings */
-	char **str;
-	size_t nstr;
+	struct strpool strs;         /* interned strings */
 	size_t cap;
 	char *kbuf;
 	size_t kcap;
@@ -48,14 +46,7 @@ struct priv {
 
 static const char *intern(struct priv *p, const char *s)
 {
-	size_t n = strlen(s);
-	uint32_t id;
-	if (dict_get(&p->strs, s, n, hash_bytes(s, n), &id))
-		return p->str[id];
-	p->str = xrealloc(p->str, (p->nstr + 1) * sizeof *p->str);
-	p->str[p->nstr] = xstrdup(s);
-	dict_put(&p->strs, s, n, hash_bytes(s, n), (uint32_t)p->nstr);
-	return p->str[p->nstr++];
+	return strpool_intern(&p->strs, s);
 }
 
 /* The row of these values (created empty when new). */
@@ -97,10 +88,7 @@ void unit_cost_release(struct unit_result *res)
 	free(res->rows);
 	if (p) {
 		dict_release(&p->keys);
-		dict_release(&p->strs);
-		for (size_t i = 0; i < p->nstr; i++)
-			free(p->str[i]);
-		free(p->str);
+		strpool_release(&p->strs);
 		free(p->kbuf);
 		free(p);
 	}
@@ -324,7 +312,7 @@ int unit_cost_run(struct store *st, const struct config *cfg, const struct unit_
 	memset(res, 0, sizeof *res);
 	struct priv *p = xcalloc(1, sizeof *p);
 	dict_init(&p->keys);
-	dict_init(&p->strs);
+	strpool_init(&p->strs);
 	res->priv = p;
 	res->nby = q->nby;
 	for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++)

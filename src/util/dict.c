@@ -104,3 +104,33 @@ void dict_put(struct dict *d, const void *key, size_t n, uint64_t h, uint32_t va
 	d->arena_len += n;
 	d->n++;
 }
+
+void strpool_init(struct strpool *p)
+{
+	dict_init(&p->ids);
+	p->strs = NULL;
+	p->n = 0;
+}
+
+const char *strpool_intern(struct strpool *p, const char *s)
+{
+	size_t n = strlen(s);
+	uint64_t h = hash_bytes(s, n);
+	uint32_t id;
+	if (dict_get(&p->ids, s, n, h, &id))
+		return p->strs[id];
+	p->strs = xrealloc(p->strs, (p->n + 1) * sizeof *p->strs);
+	p->strs[p->n] = xstrdup(s);
+	dict_put(&p->ids, s, n, h, (uint32_t)p->n);
+	return p->strs[p->n++];
+}
+
+void strpool_release(struct strpool *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->strs[i]);
+	free(p->strs);
+	dict_release(&p->ids);
+	p->strs = NULL;
+	p->n = 0;
+}

@@ -38,4 +38,19 @@ static inline const char *dict_key(const struct dict *d, const struct dict_slot 
 	return d->arena + s->off;
 }
 
+/*
+ * A string pool: each distinct string copied once; pointers stay valid (and
+ * equal for equal strings) until strpool_release. Query engines use it for
+ * the dimension values their results hand out.
+ */
+struct strpool {
+	struct dict ids;
+	char **strs;
+	size_t n;
+};
+
+void strpool_init(struct strpool *p);
+const char *strpool_intern(struct strpool *p, const char *s);
+void strpool_release(struct strpool *p);
+
 #endif
