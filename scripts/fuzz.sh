@@ -18,7 +18,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	[ -d "$corpus" ] && cp -n "$corpus"/* "$out/$name/corpus/" 2>/dev/null || true
 	clang -O1 -g -std=gnu11 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
 		-o "$out/$name/$name" "$src" "$out/lib/libaicost.a" \
-		-lsqlite3 -lz -lzstd -ljansson -lyaml -lcurl -lcrypto -ldl -lm -lpthread
+		-lsqlite3 -lz -lzstd -ljansson -lyaml -lcurl -lcrypto -levent -levent_pthreads -ldl -lm -lpthread
 	echo "== $name: ${secs}s"
 	(cd "$out/$name" && ./"$name" -max_total_time="$secs" -max_len=65536 -print_final_stats=1 corpus \
 		2>&1 | tail -n 4) || status=1

@@ -27,6 +27,9 @@ static const struct command commands[] = {
 	{ "forecast", cmd_forecast, "spend forecast with prediction intervals and scenarios" },
 	{ "budgets", cmd_budgets, "budget status, forecast breaches and alerts" },
 	{ "check", cmd_check, "policy checks (tags, untagged share, budgets) with an exit code for CI" },
+	{ "recommend", cmd_recommend, "savings recommendations with evidence; --actions for an executor" },
+	{ "serve", cmd_serve, "JSON API, web dashboard and Prometheus /metrics" },
+	{ "gateway", cmd_gateway, "OpenAI-compatible LLM gateway: metering, budgets, routing, caching" },
 };
 
 static void usage(FILE *f)

@@ -93,6 +93,9 @@ int cmd_anomalies(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_forecast(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_budgets(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_check(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_recommend(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_serve(int argc, char **argv, struct cli_ctx *ctx);
+int cmd_gateway(int argc, char **argv, struct cli_ctx *ctx);
 /* `ingest KIND`: argv[0] is the kind ("gpu", "llm", "metrics"). */
 int cmd_ingest_gpu(int argc, char **argv, struct cli_ctx *ctx);
 int cmd_ingest_llm(int argc, char **argv, struct cli_ctx *ctx);
