@@ -55,7 +55,7 @@ struct sse_event {
 	size_t data_len;
 	const char *id;
 	size_t id_len;
-	long retry_ms;           /* the retry: field of this event, or -1 */
+	long retry_ms;           /* reconnection time of the last valid retry: field so far, or -1 */
 };
 
 /* Return 0 to continue, nonzero to stop: sse_parser_feed returns that value. */
