@@ -40,10 +40,11 @@ size_t embed_lexical(const char *text, size_t len, float out[EMBED_DIM]);
  * not). Returns 0, or -1 when v is all zeros or not finite. */
 int embed_normalize(float *v, size_t dim);
 
-/* The salient-token signature: a sorted multiset of 32-bit hashes of the
- * salient tokens, each tagged with its class. At most EMBED_SIG_MAX tokens
- * are kept (the first ones in text order); over_flow says more were seen,
- * and two overflowing signatures only match if both are byte-equal. */
+/* The salient-token signature: the sorted set of 32-bit hashes of the
+ * salient tokens, each hashed with its class (a number, an entity, a code
+ * identifier, a quoted span, or one of the word classes of embed.c where
+ * synonyms share a class). At most EMBED_SIG_MAX are kept (the smallest
+ * hashes); overflow says more were seen. Negations are counted apart. */
 #define EMBED_SIG_MAX 24
 struct embed_sig {
 	uint16_t n;
@@ -53,7 +54,8 @@ struct embed_sig {
 };
 
 void embed_salient(const char *text, size_t len, struct embed_sig *sig);
-/* 1 when a and b hold the same salient tokens (and negation count). */
+/* 1 when a and b hold the same salient tokens, overflow flag, and both
+ * or neither have a negation. */
 int embed_sig_equal(const struct embed_sig *a, const struct embed_sig *b);
 
 #endif
