@@ -159,7 +159,7 @@ void gw_cache_get_stats(const struct gw_cache *c, struct gw_cache_stats *st);
  * guard on, chosen on tests/data/paraphrase/pairs.tsv (false hits <= 1%;
  * see docs/gateway-cache.md). Vectors from an upstream embeddings model
  * need their own threshold (per route). */
-#define GW_SEM_DEFAULT_THRESHOLD 0.80f
+#define GW_SEM_DEFAULT_THRESHOLD 0.75f
 
 struct gw_sem;
 

@@ -317,7 +317,7 @@ int embed_normalize(float *v, size_t dim)
 
 /* ---- the salient-token guard ----------------------------------------- */
 
-enum { S_NUM = 1, S_ENT, S_CODE, S_QUOTE, S_CLASS };
+enum { S_NUM = 1, S_ENT, S_CODE, S_QUOTE, S_CLASS, S_TARGET };
 
 static const char *const negations[] = {
 	"not", "no", "never", "none", "nothing", "neither", "nor", "without", "cannot", "nobody", "nowhere",
@@ -568,6 +568,9 @@ void embed_salient(const char *t, size_t len, struct embed_sig *sig)
 	if (len > EMBED_MAX_TEXT)
 		len = EMBED_MAX_TEXT;
 	size_t i = 0;
+	int after_to = 0; /* the previous word was "to"/"into": "X to Y" is not "Y to X" */
+	int lang_first = find_class1("english", 7), lang_last = find_class1("informal", 8);
+	int before = find_class1("before", 6), after = find_class1("after", 5);
 	while (i < len) {
 		unsigned char c = (unsigned char)t[i];
 		/* quoted spans: "...", `...`, and curly quotes */
@@ -619,11 +622,13 @@ void embed_salient(const char *t, size_t len, struct embed_sig *sig)
 			char tmp[64];
 			size_t k = norm_number(w, n < 63 ? n : 63, tmp, sizeof tmp);
 			sig_add(&b, S_NUM, tmp, k);
+			after_to = 0;
 			continue;
 		}
 		if (under || inner_upper || call || (dots && alpha && !digits) || (digits && alpha)) {
 			/* code identifiers, paths, versions, ids like INV-2291 or gpt-4o: exact */
 			sig_add(&b, S_CODE, w, n < 64 ? n : 64);
+			after_to = 0;
 			continue;
 		}
 		/* plain word(s); split on joiners we allowed above */
@@ -662,19 +667,24 @@ void embed_salient(const char *t, size_t len, struct embed_sig *sig)
 				if (numw >= 0) {
 					sig_add(&b, S_NUM, number_words[numw][1], strlen(number_words[numw][1]));
 				} else if (cls >= 0) {
-					char cb[8];
-					int cn = 0;
-					cb[cn++] = (char)(cls & 0xff);
-					cb[cn++] = (char)(cls >> 8);
-					sig_add(&b, S_CLASS, cb, (size_t)cn);
+					char cb[2] = { (char)(cls & 0xff), (char)(cls >> 8) };
+					sig_add(&b, S_CLASS, cb, 2);
+					if (after_to && ((cls >= lang_first && cls <= lang_last) || cls == before || cls == after))
+						sig_add(&b, S_TARGET, cb, 2);
 				} else if (wn >= 2 && wn <= 8 && all_upper(ww, wn)) {
 					sig_add(&b, S_ENT, low, ln); /* acronym: GDPR, AWS */
+					if (after_to)
+						sig_add(&b, S_TARGET, low, ln);
 				} else if (ww[0] >= 'A' && ww[0] <= 'Z' && (wn >= 2 || ww[0] != 'I')) {
 					int start = a == 0 && is_sentence_start(t, s);
-					if (!start || !in_list(low, ln, starters))
+					if (!start || !in_list(low, ln, starters)) {
 						sig_add(&b, S_ENT, low, ln);
+						if (after_to)
+							sig_add(&b, S_TARGET, low, ln);
+					}
 				}
 			}
+			after_to = (ln == 2 && memcmp(low, "to", 2) == 0) || (ln == 4 && memcmp(low, "into", 4) == 0);
 			a = e;
 			while (a < n && !wordch((unsigned char)w[a]))
 				a++;
