@@ -11,7 +11,8 @@
  *
  * Features (signed feature hashing into EMBED_DIM buckets):
  *   - unigrams of non-stopwords, weight 1.0
- *   - bigrams of consecutive non-stopwords, weight 0.7
+ *   - bigrams of consecutive non-stopwords, unordered ("pancake recipe" =
+ *     "recipe for pancakes"), weight 0.7
  *   - character 3-grams of " word " (with boundary marks), weight 0.25 in
  *     total per word, spread over its grams (robust to typos and
  *     inflections the stemmer misses)
