@@ -522,7 +522,10 @@ char *sse_asm_finish(struct sse_asm *a, size_t *len)
 			return NULL;
 		o = anthropic_build(a);
 	} else {
-		if (!a->choices)
+		int any = 0; /* a response without a choice is not worth caching (and a replay would lose it) */
+		for (int i = 0; a->choices && i < MAX_CHOICES && !any; i++)
+			any = a->choices[i].used;
+		if (!any)
 			return NULL;
 		o = openai_build(a);
 	}
