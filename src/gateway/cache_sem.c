@@ -169,6 +169,8 @@ static float quantize(const float *v, size_t dim, size_t stride, int8_t *q)
 	if (m == 0)
 		return 0;
 	float s = 127.0f / m;
+	if (!(s <= 3.4e38f))
+		return 0; /* a subnormal-only vector: as good as zero */
 	int64_t norm2 = 0;
 	for (size_t i = 0; i < dim; i++) {
 		long x = lrintf(v[i] * s);
