@@ -28,25 +28,17 @@
 #include <openssl/evp.h>
 #include "gateway/cache.h"
 #include "util/err.h"
+#include "util/sbuf.h"
 
+/* The canonical text; too_deep is set when nesting passes the limit. */
 struct cbuf {
-	char *s;
-	size_t n, cap;
+	struct sbuf sb;
 	int too_deep;
 };
 
 static void put(struct cbuf *b, const char *s, size_t n)
 {
-	if (b->n + n + 1 > b->cap) {
-		size_t c = b->cap ? b->cap : 512;
-		while (c < b->n + n + 1)
-			c *= 2;
-		b->s = xrealloc(b->s, c);
-		b->cap = c;
-	}
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = '\0';
+	sbuf_add(&b->sb, s, n);
 }
 
 static void put_c(struct cbuf *b, char c)
@@ -245,14 +237,10 @@ static char *canonical(const json_t *body, const json_t *hole, size_t *len)
 	struct canon c = { .hole = hole };
 	emit(&c, body, 0, json_is_object(body) ? M_TOP : 0);
 	if (c.b.too_deep) {
-		free(c.b.s);
+		sbuf_release(&c.b.sb);
 		return NULL;
 	}
-	if (!c.b.s)
-		put(&c.b, "", 0);
-	if (len)
-		*len = c.b.n;
-	return c.b.s;
+	return sbuf_detach(&c.b.sb, len);
 }
 
 char *gw_cache_canonical(const json_t *v, size_t *len)
@@ -377,14 +365,13 @@ int gw_cache_req_build(struct gw_cache_req *r, const char *tenant, const char *m
 	const json_t *hole = semantic_value(wire, body);
 	if (hole) {
 		struct cbuf t = { 0 };
-		if (take_text(&t, hole) > 0 && t.n > 0) {
+		if (take_text(&t, hole) > 0 && t.sb.n > 0) {
 			canon = canonical(body, hole, &n);
 			digest(tenant, model, wire, canon, n, r->ctx);
 			free(canon);
-			r->text = t.s;
-			r->text_len = t.n;
+			r->text = sbuf_detach(&t.sb, &r->text_len);
 		} else {
-			free(t.s);
+			sbuf_release(&t.sb);
 		}
 	}
 	r->cacheable = 1;

@@ -21,14 +21,14 @@
 #include <jansson.h>
 #include "gateway/sse.h"
 #include "util/err.h"
+#include "util/sbuf.h"
 
 #define MAX_CHOICES 64
 #define MAX_TOOLS 128
 #define MAX_BLOCKS 256
 
 struct buf {
-	char *s;
-	size_t n, cap;
+	struct sbuf sb;
 	int set;                 /* a delta for it was seen (even "") */
 };
 
@@ -79,7 +79,7 @@ struct sse_asm *sse_asm_new(enum sse_wire wire, size_t max_bytes)
 
 static void buf_free(struct buf *b)
 {
-	free(b->s);
+	sbuf_release(&b->sb);
 	memset(b, 0, sizeof *b);
 }
 
@@ -134,16 +134,7 @@ static int buf_add(struct sse_asm *a, struct buf *b, const char *s, size_t n)
 	if (a->bytes + n > a->max_bytes)
 		return abandon(a);
 	a->bytes += n;
-	if (b->n + n + 1 > b->cap) {
-		size_t c = b->cap ? b->cap : 64;
-		while (c < b->n + n + 1)
-			c *= 2;
-		b->s = xrealloc(b->s, c);
-		b->cap = c;
-	}
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = '\0';
+	sbuf_add(&b->sb, s, n);
 	return 0;
 }
 
@@ -270,7 +261,7 @@ static json_t *buf_json(const struct buf *b)
 {
 	if (!b->set)
 		return json_null();
-	json_t *s = json_stringn(b->s ? b->s : "", b->n);
+	json_t *s = json_stringn(b->sb.s ? b->sb.s : "", b->sb.n);
 	return s ? s : json_null();
 }
 
@@ -443,9 +434,9 @@ static json_t *anthropic_build(struct sse_asm *a)
 		if (t && (strcmp(t, "tool_use") == 0 || strcmp(t, "server_tool_use") == 0 ||
 			  strcmp(t, "mcp_tool_use") == 0)) {
 			json_t *input = NULL;
-			if (b->json.n) {
+			if (b->json.sb.n) {
 				json_error_t je;
-				input = json_loadb(b->json.s, b->json.n, JSON_DECODE_ANY, &je);
+				input = json_loadb(b->json.sb.s, b->json.sb.n, JSON_DECODE_ANY, &je);
 				if (!input) {
 					json_decref(cb);
 					json_decref(content);

@@ -21,61 +21,43 @@
 #include <jansson.h>
 #include "gateway/sse.h"
 #include "util/err.h"
+#include "util/sbuf.h"
 
-struct out {
-	char *s;
-	size_t n, cap;
-};
-
-static void put(struct out *o, const char *s, size_t n)
+static void puts_(struct sbuf *o, const char *s)
 {
-	if (o->n + n + 1 > o->cap) {
-		size_t c = o->cap ? o->cap : 1024;
-		while (c < o->n + n + 1)
-			c *= 2;
-		o->s = xrealloc(o->s, c);
-		o->cap = c;
-	}
-	memcpy(o->s + o->n, s, n);
-	o->n += n;
-	o->s[o->n] = '\0';
-}
-
-static void puts_(struct out *o, const char *s)
-{
-	put(o, s, strlen(s));
+	sbuf_add(o, s, strlen(s));
 }
 
 /* A JSON string literal of s[0..n). */
-static void put_str(struct out *o, const char *s, size_t n)
+static void put_str(struct sbuf *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	put(o, "\"", 1);
+	sbuf_add(o, "\"", 1);
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		put(o, s + run, i - run);
+		sbuf_add(o, s + run, i - run);
 		run = i + 1;
 		char e[7] = { '\\', 0 };
 		switch (c) {
-		case '"': e[1] = '"'; put(o, e, 2); break;
-		case '\\': e[1] = '\\'; put(o, e, 2); break;
-		case '\n': e[1] = 'n'; put(o, e, 2); break;
-		case '\r': e[1] = 'r'; put(o, e, 2); break;
-		case '\t': e[1] = 't'; put(o, e, 2); break;
+		case '"': e[1] = '"'; sbuf_add(o, e, 2); break;
+		case '\\': e[1] = '\\'; sbuf_add(o, e, 2); break;
+		case '\n': e[1] = 'n'; sbuf_add(o, e, 2); break;
+		case '\r': e[1] = 'r'; sbuf_add(o, e, 2); break;
+		case '\t': e[1] = 't'; sbuf_add(o, e, 2); break;
 		default:
 			e[1] = 'u', e[2] = '0', e[3] = '0', e[4] = hex[c >> 4], e[5] = hex[c & 15];
-			put(o, e, 6);
+			sbuf_add(o, e, 6);
 		}
 	}
-	put(o, s + run, n - run);
-	put(o, "\"", 1);
+	sbuf_add(o, s + run, n - run);
+	sbuf_add(o, "\"", 1);
 }
 
 /* Any JSON value, compact; null when v is NULL. */
-static void put_json(struct out *o, json_t *v)
+static void put_json(struct sbuf *o, json_t *v)
 {
 	if (!v) {
 		puts_(o, "null");
@@ -90,7 +72,7 @@ static void put_json(struct out *o, json_t *v)
 	free(s);
 }
 
-static void put_jstr(struct out *o, json_t *v)
+static void put_jstr(struct sbuf *o, json_t *v)
 {
 	if (json_is_string(v))
 		put_str(o, json_string_value(v), json_string_length(v));
@@ -113,7 +95,7 @@ static size_t piece_end(const char *s, size_t n, size_t pos, size_t step)
 /* ---- OpenAI ---------------------------------------------------------- */
 
 struct oa {
-	struct out *o;
+	struct sbuf *o;
 	json_t *root;
 	int chat, include_usage;
 	size_t step;
@@ -266,7 +248,7 @@ static int oa_text_choice(struct oa *x, json_t *ch)
 	return 0;
 }
 
-static int synth_openai(int chat, json_t *root, const struct sse_synth_opts *opt, struct out *o)
+static int synth_openai(int chat, json_t *root, const struct sse_synth_opts *opt, struct sbuf *o)
 {
 	struct oa x = { o, root, chat, opt && opt->include_usage, opt && opt->chunk_chars ? opt->chunk_chars : 64 };
 	json_t *choices = json_object_get(root, "choices");
@@ -290,14 +272,14 @@ static int synth_openai(int chat, json_t *root, const struct sse_synth_opts *opt
 
 /* ---- Anthropic ------------------------------------------------------- */
 
-static void an_event(struct out *o, const char *name)
+static void an_event(struct sbuf *o, const char *name)
 {
 	puts_(o, "event: ");
 	puts_(o, name);
 	puts_(o, "\ndata: ");
 }
 
-static void an_delta(struct out *o, size_t idx, const char *dtype, const char *field, const char *s, size_t n)
+static void an_delta(struct sbuf *o, size_t idx, const char *dtype, const char *field, const char *s, size_t n)
 {
 	char b[96];
 	an_event(o, "content_block_delta");
@@ -309,7 +291,7 @@ static void an_delta(struct out *o, size_t idx, const char *dtype, const char *f
 	puts_(o, "}}\n\n");
 }
 
-static void an_pieces(struct out *o, size_t idx, const char *dtype, const char *field, const char *s, size_t n,
+static void an_pieces(struct sbuf *o, size_t idx, const char *dtype, const char *field, const char *s, size_t n,
 		      size_t step)
 {
 	for (size_t pos = 0; pos < n;) {
@@ -319,7 +301,7 @@ static void an_pieces(struct out *o, size_t idx, const char *dtype, const char *
 	}
 }
 
-static int synth_anthropic(json_t *root, const struct sse_synth_opts *opt, struct out *o)
+static int synth_anthropic(json_t *root, const struct sse_synth_opts *opt, struct sbuf *o)
 {
 	size_t step = opt && opt->chunk_chars ? opt->chunk_chars : 64;
 	char b[96];
@@ -410,7 +392,7 @@ int sse_synthesize(enum sse_wire wire, const char *json, size_t len, const struc
 		   size_t *out_len)
 {
 	json_error_t je;
-	struct out b = { 0 };
+	struct sbuf b = { 0 };
 	json_t *root = json_loadb(json, len, 0, &je);
 	int rc = -1;
 	*out = NULL;
