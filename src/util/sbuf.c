@@ -38,6 +38,7 @@ void sbuf_addc(struct sbuf *b, char c)
 char *sbuf_detach(struct sbuf *b, size_t *n)
 {
 	sbuf_grow(b, 0);
+	b->s[b->n] = '\0';   /* a buffer never added to has no NUL yet */
 	char *s = b->s;
 	if (n)
 		*n = b->n;
