@@ -113,6 +113,8 @@ struct cli_json_cmd {
 };
 extern const struct cli_json_cmd cli_report_cmd, cli_gpu_cmd, cli_unit_cost_cmd, cli_carbon_cmd,
 	cli_anomalies_cmd, cli_forecast_cmd, cli_budgets_cmd, cli_sources_cmd, cli_check_cmd;
+/* `report --format csv` for the same options (the API's CSV export). */
+int cli_report_csv(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out);
 /* cli_budgets_cmd's JSON over the budgets keep() accepts (a team's own, for the API's team tokens). */
 struct budget;
 int cli_budgets_json_only(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out,

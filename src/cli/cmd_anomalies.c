@@ -214,7 +214,7 @@ static int newest_opt(const struct cli_args *a, struct store *st, struct anomaly
 	return 0;
 }
 
-int cli_anomalies_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+static int cli_anomalies_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
 {
 	struct anomaly_settings set;
 	struct anomaly_query q = { 0 };

@@ -253,7 +253,7 @@ int cli_budgets_json_only(const struct cli_args *a, struct store *st, const stru
 	return rc;
 }
 
-int cli_budgets_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+static int cli_budgets_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
 {
 	return cli_budgets_json_only(a, st, cfg, out, NULL, NULL);
 }

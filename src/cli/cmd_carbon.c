@@ -416,7 +416,7 @@ static void print_json(const struct carbon_run *c, int cost_col, char **by, size
 		c->sc.fallback_factor);
 }
 
-int cli_carbon_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+static int cli_carbon_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
 {
 	struct report_query q = { 0 };
 	struct carbon_opts co;

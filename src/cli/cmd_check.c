@@ -158,7 +158,7 @@ static int check_opts(const struct cli_args *a, struct policy_opts *o)
 	return budget_today(&o->as_of) < 0 ? -1 : 0;
 }
 
-int cli_check_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+static int cli_check_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
 {
 	struct policy_report rep = { 0 };
 	struct policy_opts o = { 0 };

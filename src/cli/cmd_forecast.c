@@ -322,7 +322,7 @@ static void print_json(const struct fc_run *run, int amount, FILE *o)
 	fprintf(o, "]}\n");
 }
 
-int cli_forecast_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+static int cli_forecast_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
 {
 	struct report_query q = { 0 };
 	struct fc_run run = { 0 };

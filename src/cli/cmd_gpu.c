@@ -198,7 +198,7 @@ static void print_json(const struct gpu_result *r, const struct gpu_query *q, FI
 	fprintf(f, ",\"hosts\":%u,\"hosts_joined\":%u}\n", r->hosts, r->hosts_joined);
 }
 
-int cli_gpu_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+static int cli_gpu_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
 {
 	struct gpu_query q = { 0 };
 	struct gpu_result r;

@@ -193,7 +193,7 @@ out:
 	return rc;
 }
 
-int cli_report_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+static int cli_report_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
 {
 	struct report_query q = { 0 };
 	struct report_result r;
@@ -207,6 +207,29 @@ int cli_report_json(const struct cli_args *a, struct store *st, const struct con
 	int rc = report_run(st, cfg, &q, &r);
 	if (rc == 0) {
 		print_json(&r, &q, out);
+		report_release(&r);
+	}
+	cli_strv_free(by, nby);
+	return rc;
+}
+
+int cli_report_csv(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+{
+	struct report_query q = { 0 };
+	struct report_result r;
+	size_t nby = 0;
+	if (cli_query_opts(a, &q) < 0)
+		return CLI_EUSAGE;
+	q.no_shared = cli_has(a, "no-shared");
+	char **by = cli_by_or_default(cli_get(a, "by"), cfg, &nby);
+	q.by = (const char *const *)by;
+	q.nby = nby;
+	int rc = report_run(st, cfg, &q, &r);
+	if (rc == 0) {
+		struct table t;
+		fill_table(&r, &t);
+		table_print_csv(&t, out);
+		table_release(&t);
 		report_release(&r);
 	}
 	cli_strv_free(by, nby);

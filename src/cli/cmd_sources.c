@@ -66,7 +66,7 @@ static int on_source(void *arg, const struct source_rec *s)
 	return 0;
 }
 
-int cli_sources_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+static int cli_sources_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
 {
 	struct ctx c = { .fmt = FMT_JSON, .out = out };
 	fprintf(out, "{\"sources\":[");

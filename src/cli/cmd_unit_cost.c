@@ -152,7 +152,7 @@ static int unit_opts(const struct cli_args *a, struct unit_query *q)
 	return 0;
 }
 
-int cli_unit_cost_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+static int cli_unit_cost_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
 {
 	struct unit_query q = { 0 };
 	struct unit_result r;
