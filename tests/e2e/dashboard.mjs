@@ -61,7 +61,9 @@ async function ready(page, id) {
   await page.waitForTimeout(150);   // charts settle
 }
 async function shot(page, name) {
-  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+  await page.mouse.move(1, 1);   // no hover highlight: the same page gives the same picture
+  await page.waitForTimeout(50);
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true, animations: 'disabled', caret: 'hide' });
 }
 
 try {
