@@ -152,7 +152,8 @@
     }
     draw();
     const t = el('table', { 'data-testid': opts.testid }, [el('thead', {}, head), tbody]);
-    return opts.scroll === false ? t : el('div', { class: 'scroll' }, t);
+    // long tables scroll inside a box; short ones take their height
+    return opts.scroll === false ? t : el('div', { class: rows.length > 15 ? 'scroll' : 'tablebox' }, t);
   }
   function bar(part, max) {
     const w = max > 0 ? Math.max(0, Math.min(100, (100 * part) / max)) : 0;
