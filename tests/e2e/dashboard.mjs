@@ -61,10 +61,9 @@ async function ready(page, id) {
   await page.waitForTimeout(150);   // charts settle
 }
 async function shot(page, name) {
-  // the same page should give the same picture: no hover, no focus ring (but on the focus shot), fonts and requests done
+  // the same page should give the same picture: no hover, no focus ring (but on the focus shot), fonts loaded
   await page.mouse.move(1, 1);
   if (!name.includes('focus')) await page.evaluate(() => document.activeElement && document.activeElement.blur());
-  await page.waitForLoadState('networkidle');
   await page.evaluate(() => document.fonts.ready);
   await page.waitForTimeout(100);
   await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true, animations: 'disabled', caret: 'hide' });
