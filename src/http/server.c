@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -618,12 +620,27 @@ static void dispatch(struct srv *s, struct job *j, struct waiter *w, const struc
 	}
 }
 
+/*
+ * Small answers must leave at once: without TCP_NODELAY a reply written in
+ * two pieces waits for the client's delayed ACK (40 ms on Linux).
+ */
+static void nodelay(struct evhttp_request *req)
+{
+	struct evhttp_connection *c = evhttp_request_get_connection(req);
+	struct bufferevent *bev = c ? evhttp_connection_get_bufferevent(c) : NULL;
+	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+	int one = 1;
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct srv *s = arg;
 	struct timespec t0;
 	char msg[1200];
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	nodelay(req);
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
 	const char *uri = evhttp_request_get_uri(req);
 	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
