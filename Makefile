@@ -3,7 +3,7 @@
 #
 #   make                 build ./aicost
 #   make test            unit (cmocka) + golden CLI + fuzz smoke + ingest crash tests
-#   make run             install deps, build, load demo data, print an allocation report
+#   make run             install deps, build, load demo data, print the reports, serve the dashboard
 #   make bench           ingest/report benchmarks beside DuckDB (see bench/)
 #   make fuzz            build libFuzzer targets with clang and run each for FUZZ_SECONDS
 #   make SANITIZE=address,undefined test

@@ -211,8 +211,9 @@ static void job_free(struct job *j)
 static void version_of(struct srv *s, char *out, size_t n, ino_t *ino)
 {
 	struct stat a, b;
-	int ha = stat(s->o.db_path, &a) == 0, hb = stat(s->dbwal, &b) == 0;
+	int ha = stat(s->o.db_path, &a) == 0, hb = stat(s->dbwal, &b) == 0 && b.st_size > 0;
 	*ino = ha ? a.st_ino : 0;
+	/* An empty WAL is no WAL: opening the ledger creates one without changing anything. */
 	snprintf(out, n, "%u/%llx.%llx.%lld.%ld/%llx.%llx.%lld.%ld", s->gen->seq, ha ? (unsigned long long)a.st_ino : 0ULL,
 		 ha ? (unsigned long long)a.st_size : 0ULL, ha ? (long long)a.st_mtim.tv_sec : 0LL,
 		 ha ? (long)a.st_mtim.tv_nsec : 0L, hb ? (unsigned long long)b.st_ino : 0ULL,
