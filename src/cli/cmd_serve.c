@@ -13,6 +13,7 @@ static const struct cli_opt opts[] = {
 	{ "workers", 1, 0, "query threads (default: one per CPU, 2 to 8)" },
 	{ "cache-mb", 1, 0, "response cache size in MiB (default 64; 0 turns caching off)" },
 	{ "max-queue", 1, 0, "queries waiting for a worker before 503 (default 256)" },
+	{ "no-snapshot", 0, 0, "read the ledger for every query instead of an in-memory copy per ledger version" },
 	{ "ready-file", 1, 0, "write the server's URL to this file once it listens (scripts, tests)" },
 	{ "hash-token", 0, 0, "read a token on stdin, print its SHA-256 for server.tokens, and exit" },
 	{ "new-token", 0, 0, "print a new random token and its SHA-256, and exit" },
@@ -103,6 +104,7 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 	struct srv_opts o = { .db_path = ctx->db_path, .config_path = ctx->config_path,
 			      .listen = cli_get(&a, "listen") ? cli_get(&a, "listen") : "127.0.0.1:8080",
 			      .cache_bytes = (size_t)64 << 20, .access_log = !ctx->quiet,
+			      .snapshot = !cli_has(&a, "no-snapshot"),
 			      .ready_file = cli_get(&a, "ready-file") };
 	if (cli_get(&a, "workers")) {
 		if (int_opt("workers", cli_get(&a, "workers"), 1, 64, &v) < 0)

@@ -34,6 +34,7 @@
 #include "http/cache.h"
 #include "http/query.h"
 #include "http/server.h"
+#include "http/snapshot.h"
 #include "store/store.h"
 
 #define VERSION "0.1.0"
@@ -138,6 +139,8 @@ struct worker {
 	pthread_t th;
 	struct store *st;
 	ino_t ino;                   /* of the ledger file st was opened on */
+	struct store_ops ops;        /* st's ops with the snapshot's reads (snapshot.h) */
+	const struct store_ops *real;
 };
 
 struct srv {
@@ -159,6 +162,8 @@ struct srv {
 	struct worker *w;
 	int nw;
 	char dbwal[4096];
+	pthread_mutex_t slock;       /* guards snap */
+	struct snap *snap;           /* the in-memory copy of the newest ledger version queried */
 };
 
 /* A request waiting for a query (the one that started it, or later ones with the same key). */
@@ -180,6 +185,7 @@ struct job {
 	char *team_where;            /* "team=TEAM", a value of names/values */
 	const char *team;
 	ino_t ino;                   /* the ledger file's inode when the job was made */
+	char ver[160];               /* the ledger's version when the job was made */
 	struct centry *ent;
 	/* result */
 	int status;
@@ -382,13 +388,29 @@ static void run_job(struct worker *w, struct job *j)
 			j->body = error_json("unavailable", capture_end(), &j->len);
 			return;
 		}
+		snap_hook(w->st, &w->ops, &w->real);
 	}
+	/* The snapshot of this job's ledger version: the newest one, made on first use. */
+	struct snap *sn = NULL;
+	if (s->o.snapshot) {
+		pthread_mutex_lock(&s->slock);
+		if (!s->snap || strcmp(snap_version(s->snap), j->ver)) {
+			snap_unref(s->snap);
+			s->snap = snap_new(j->ver);
+		}
+		sn = s->snap;
+		snap_ref(sn);
+		pthread_mutex_unlock(&s->slock);
+	}
+	snap_use(sn, w->real);
 	FILE *f = open_memstream(&j->body, &j->len);
 	if (!f)
 		abort();
 	struct api_call c = { w->st, &j->gen->cfg, &j->args, j->team, j->rt };
 	int rc = j->rt->run ? j->rt->run(&c, f) : j->rt->cmd->json(&j->args, w->st, &j->gen->cfg, f);
 	fclose(f);
+	snap_use(NULL, w->real);
+	snap_unref(sn);
 	const char *msg = capture_end();
 	if (rc == 0) {
 		j->status = 200;
@@ -741,6 +763,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 	char ver[160];
 	size_t klen;
 	version_of(s, ver, sizeof ver, &j->ino);
+	snprintf(j->ver, sizeof j->ver, "%s", ver);
 	char *key = make_key(j, ver, &klen);
 	struct centry *e = cache_find(&s->cache, key, klen);
 	if (e && !e->pending) {
@@ -886,6 +909,7 @@ int srv_run(const struct srv_opts *o)
 	pthread_mutex_init(&s.qlock, NULL);
 	pthread_cond_init(&s.qcond, NULL);
 	pthread_mutex_init(&s.dlock, NULL);
+	pthread_mutex_init(&s.slock, NULL);
 	s.done_ev = event_new(s.base, -1, 0, on_done, &s);
 	sigint = evsignal_new(s.base, SIGINT, on_signal, &s);
 	sigterm = evsignal_new(s.base, SIGTERM, on_signal, &s);
@@ -944,6 +968,8 @@ int srv_run(const struct srv_opts *o)
 	pthread_mutex_destroy(&s.qlock);
 	pthread_cond_destroy(&s.qcond);
 	pthread_mutex_destroy(&s.dlock);
+	snap_unref(s.snap);
+	pthread_mutex_destroy(&s.slock);
 	free(s.w);
 	free(s.openapi);
 out:

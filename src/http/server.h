@@ -28,6 +28,7 @@ struct srv_opts {
 	size_t cache_bytes;          /* response cache; 0: no caching (single flight still applies) */
 	int max_queue;               /* queued queries before 503; 0: 256 */
 	int access_log;              /* one line per request on stderr */
+	int snapshot;                /* keep an in-memory copy of the report engine's reads (snapshot.h) */
 	const char *ready_file;      /* write "http://HOST:PORT/\n" here once listening (tests), may be NULL */
 };
 
