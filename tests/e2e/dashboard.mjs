@@ -99,7 +99,12 @@ try {
     eq(await text(page, '[data-testid="kpi-untagged"]'), pct(rep.untagged, rep.total), 'overview: untagged share');
     eq(await text(page, '[data-testid="kpi-unallocated"]'), pct(rep.unallocated, rep.total), 'overview: unallocated share');
     eq(await text(page, '[data-testid="kpi-anomalies"]'), String(an.anomalies.filter((a) => a.end >= from).length), 'overview: anomalies in the period');
-    eq(await text(page, '[data-testid="kpi-savings"]'), '–', 'overview: savings not in this build');
+    if (meta.recommend) {
+      const rec = await api('/api/recommend', R);
+      eq(await text(page, '[data-testid="kpi-savings"]'), money(rec.total_monthly_savings) + ' / mo', 'overview: savings found = recommend total');
+    } else {
+      eq(await text(page, '[data-testid="kpi-savings"]'), '–', 'overview: savings not in this build');
+    }
     const got = await rows(page, 'by-team');
     eq(got.map((r) => [r.v, r.cost, r.share]), team.rows.map((r) => [show(r.team), money(r.cost), pct(r.cost, team.total)]), 'overview: spend by team = report by team');
     eq(await page.locator('[data-testid="trend"] canvas').count(), 1, 'overview: the trend chart is drawn');
@@ -176,13 +181,23 @@ try {
     await shot(page, '04-budgets');
   }
 
-  // ---- recommendations: this build has no engine -----------------------------------------------
+  // ---- recommendations: the engine's answer, or the not-available state --------------------------
   {
     await page.click('#nav a[data-page="recommendations"]');
     await ready(page, 'recommendations');
-    eq(meta.recommend, false, 'this build reports no recommend engine');
-    eq((await text(page, '[data-testid="rec-unavailable"]')).startsWith('Recommendations are not available in this build.'), true, 'recommendations: the not-available state');
-    await shot(page, '05-recommendations-unavailable');
+    if (meta.recommend) {
+      const rec = await api('/api/recommend', R);
+      eq(await text(page, '[data-testid="rec-total"]'), money(rec.total_monthly_savings) + ' / mo', 'recommendations: total');
+      if (rec.recommendations.length) {
+        const got = await rows(page, 'rec-table');
+        const want = rec.recommendations.slice().sort((a, b) => b.monthly_savings - a.monthly_savings);
+        eq(got.map((r) => [r.kind, r.monthly_savings]), want.map((x) => [x.kind, money(x.monthly_savings)]), 'recommendations: rows by savings');
+      }
+      await shot(page, '05-recommendations');
+    } else {
+      eq((await text(page, '[data-testid="rec-unavailable"]')).startsWith('Recommendations are not available in this build.'), true, 'recommendations: the not-available state');
+      await shot(page, '05-recommendations-unavailable');
+    }
   }
 
   // ---- GPU fleet ------------------------------------------------------------------------------

@@ -99,6 +99,17 @@ for ep, params, args in CASES:
           % (ep, q(params), ' '.join(args), st, len(body), len(want)))
     check(h.get('Content-Type', '').startswith('application/json'), '/api/%s Content-Type json' % ep)
     check(h.get('Cache-Control') == 'no-store', '/api/%s Cache-Control: no-store' % ep)
+# /api/recommend exists when the build has the recommend engine (/api/meta says so).
+if json.loads(get('/api/meta', ADMIN)[1])['recommend']:
+    st, body, _ = get('/api/recommend', ADMIN)
+    check(st == 200 and body == cli('recommend', '--format', 'json'), 'admin /api/recommend equals `aicost recommend --format json`')
+    st, body, _ = get('/api/recommend?' + q([('where', 'team=chatbot')]), CHATBOT)
+    check(st == 200 and body == cli('recommend', '--where', 'team=chatbot', '--format', 'json'),
+          'chatbot token /api/recommend equals the CLI with --where team=chatbot')
+    check(get('/api/recommend?kind=no-such-kind', ADMIN)[0] == 400, '/api/recommend?kind=no-such-kind: 400')
+    check(get('/api/recommend?' + q([('where', 'team=fraud-detection')]), CHATBOT)[0] == 403, 'team token asking for another team on /api/recommend: 403')
+else:
+    check(get('/api/recommend', ADMIN)[0] == 404, '/api/recommend is 404 in a build without the recommend engine')
 st, body, h = get('/api/report.csv?by=team,month', ADMIN)
 check(st == 200 and body == cli('report', '--by', 'team,month', '--format', 'csv') and h['Content-Type'].startswith('text/csv'),
       '/api/report.csv equals `aicost report --format csv`')
