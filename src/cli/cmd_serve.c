@@ -106,6 +106,14 @@ int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 			      .cache_bytes = (size_t)64 << 20, .access_log = !ctx->quiet,
 			      .snapshot = !cli_has(&a, "no-snapshot"),
 			      .ready_file = cli_get(&a, "ready-file") };
+	char host[256];
+	unsigned port;
+	int loopback;
+	if (srv_parse_listen(o.listen, host, sizeof host, &port, &loopback) < 0) {
+		error("--listen: '%s' is not HOST:PORT with an IP address (127.0.0.1:8080, [::1]:8080, 0.0.0.0:8080)",
+		      o.listen);
+		goto out;
+	}
 	if (cli_get(&a, "workers")) {
 		if (int_opt("workers", cli_get(&a, "workers"), 1, 64, &v) < 0)
 			goto out;
