@@ -302,7 +302,9 @@
         { key: 'share', label: 'share', num: true, fmt: (x) => pct(x.cost, r.total) },
         { key: 'bar', label: '', fmt: (x) => bar(x.cost, max) },
       ], r.rows, { testid: 'alloc-table', sortKey: time ? null : 'cost' });
-      box.replaceChildren(crumbs, el('div', { class: 'cards' }, [
+      const note = alloc.where.length && state.meta.shared_rules ? el('p', { class: 'hint', 'data-testid': 'alloc-shared-note',
+        text: 'A filter selects lines: the shared cost the config spreads over teams (allocation.shared) is in the unfiltered view, not in a filtered total.' }) : null;
+      box.replaceChildren(crumbs, note || '', el('div', { class: 'cards' }, [
         card('Total', money(r.total, r.currency), `${r.from} to ${r.to}`, 'alloc-total'),
         card('Unallocated', money(r.unallocated, r.currency), r.unallocated_dimension ? 'no ' + r.unallocated_dimension : '', 'alloc-unallocated'),
         card('Untagged', money(r.untagged, r.currency), pct(r.untagged, r.total) + ' of cost', 'alloc-untagged'),
@@ -435,7 +437,7 @@
     main.append(el('p', { class: 'lede', text: 'GPU telemetry joined to the bill: how busy each host was each day, and what the idle time cost.' }));
     if (!byDay.hosts) { main.append(el('div', { class: 'empty', text: 'No GPU telemetry in the ledger for the period (aicost ingest gpu, aicost collect gpu).' })); return; }
     main.append(el('div', { class: 'cards' }, [
-      card('GPU hours', num(t.gpu_hours, 0), `${t.gpus} GPUs on ${byDay.hosts} hosts`, 'gpu-hours'),
+      card('GPU hours', num(t.gpu_hours, 0), `${t.gpus} GPU${t.gpus === 1 ? '' : 's'} on ${byDay.hosts} host${byDay.hosts === 1 ? '' : 's'}`, 'gpu-hours'),
       card('Average utilization', num(t.avg_util, 1) + '%', 'time-weighted', 'gpu-util'),
       card('Idle hours', num(t.idle_hours, 0), pct(t.idle_hours, t.gpu_hours) + ' of GPU time below ' + num(byTeam.idle_threshold, 0) + '%', 'gpu-idle-hours'),
       card('Idle cost', money(t.idle_cost, cur), 'of ' + money(t.cost, cur) + ' GPU cost', 'gpu-idle-cost')]));
@@ -603,6 +605,7 @@
   }
   function login(msg) {
     state.token = '';
+    document.getElementById('range').hidden = true;
     sessionStorage.removeItem('aicost.token');
     document.getElementById('title').textContent = 'Sign in';
     const input = el('input', { id: 'token', type: 'password', autocomplete: 'off', 'aria-label': 'API token' });
@@ -628,6 +631,7 @@
     who.replaceChildren(state.session.role === 'team' ? el('span', { class: 'badge', text: 'team ' + state.session.team }) : el('span', { class: 'badge', text: 'admin' }),
       state.session.name ? ' ' + state.session.name : '');
     document.getElementById('signout').hidden = !state.session.auth;
+    document.getElementById('range').hidden = false;
     if (!state.to) {
       state.to = state.meta.to || isoDay(Date.now() / 1000);
       state.from = addDays(state.to, -29);

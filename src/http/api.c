@@ -102,7 +102,7 @@ static int run_meta(const struct api_call *c, FILE *out)
 		fprintf(out, k++ ? "," : "");
 		json_str(out, c->cfg->budgets[i].name);
 	}
-	fprintf(out, "],\"recommend\":%s}\n",
+	fprintf(out, "],\"shared_rules\":%zu,\"recommend\":%s}\n", c->cfg->nshared,
 #ifdef HAVE_RECOMMEND
 		"true"
 #else
@@ -198,7 +198,8 @@ static const char S_SOURCES[] =
 static const char S_CHECK[] =
 	"{\"type\":\"object\",\"required\":[\"checks\",\"errors\",\"warnings\",\"findings\",\"passed\"]}";
 static const char S_META[] =
-	"{\"type\":\"object\",\"required\":[\"from\",\"to\",\"dimensions\",\"columns\",\"metrics\",\"budgets\"]}";
+	"{\"type\":\"object\",\"required\":[\"from\",\"to\",\"dimensions\",\"columns\",\"metrics\",\"budgets\","
+	"\"shared_rules\",\"recommend\"]}";
 static const char S_METRICS[] = "{\"type\":\"string\",\"description\":\"Prometheus text exposition format 0.0.4\"}";
 static const char S_CSV[] = "{\"type\":\"string\",\"description\":\"RFC 4180 CSV, the bytes of aicost report --format csv\"}";
 #ifdef HAVE_RECOMMEND

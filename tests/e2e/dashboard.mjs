@@ -133,6 +133,7 @@ try {
     rep = await api('/api/report', { ...R, by: by2, where: 'team=' + first });
     eq((await text(page, '.chip')).split('\n')[0], `team=${first}`, 'allocation: the drill-down adds a filter chip');
     eq((await rows(page, 'alloc-table')).map((r) => [r.v, r.cost]), rep.rows.map((r) => [show(r[by2]), money(r.cost)]), `allocation: drill-down = report by ${by2} where team=${first}`);
+    eq((await text(page, '[data-testid="alloc-shared-note"]')).startsWith('A filter selects lines'), true, 'allocation: a filtered view says shared cost is not in it');
     await shot(page, '02b-allocation-drilldown');
     // group by a FOCUS column via the select, then export
     await page.selectOption('#alloc-by', 'ServiceName');
