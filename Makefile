@@ -3,7 +3,7 @@
 #
 #   make                 build ./aicost
 #   make test            unit (cmocka) + golden CLI + fuzz smoke + ingest crash tests
-#   make run             install deps, build, load demo data, print an allocation report
+#   make run             install deps, build, load demo data, print the reports, serve the dashboard
 #   make bench           ingest/report benchmarks beside DuckDB (see bench/)
 #   make fuzz            build libFuzzer targets with clang and run each for FUZZ_SECONDS
 #   make SANITIZE=address,undefined test
@@ -28,6 +28,10 @@ endif
 SRC      := $(shell find src -name '*.c' | sort)
 LIB_SRC  := $(filter-out src/main.c,$(SRC))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# The dashboard (web/ + uPlot from npm), embedded as a generated C source.
+WEB_SRC  := $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg)) web/package-lock.json
+WEB_OBJ  := $(BUILD)/gen/web_assets.o
+LIB_OBJ  += $(WEB_OBJ)
 MAIN_OBJ := $(BUILD)/src/main.o
 BIN      ?= aicost
 
@@ -50,6 +54,13 @@ $(BIN): $(MAIN_OBJ) $(BUILD)/libaicost.a
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/web_assets.c: $(WEB_SRC) scripts/build-web.sh scripts/embed-web.py
+	@mkdir -p $(@D)
+	scripts/build-web.sh $@
+
+$(WEB_OBJ): $(BUILD)/gen/web_assets.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libaicost.a

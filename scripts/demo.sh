@@ -8,6 +8,7 @@
 #     (bench/gen_gpu), pods labelled with team namespaces
 #   - demo/requests.jsonl: LLM request logs (bench/gen_llm), one unpriced model
 #   - demo/kpis.csv: business KPIs for unit economics
+# Then it serves the dashboard on http://127.0.0.1:8080/ (aicost serve) until Ctrl-C.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -44,3 +45,26 @@ run forecast --by team --horizon 30 --format csv
 run budgets --as-of 2026-10-20 --no-notify
 echo
 echo "Try: ./aicost --db demo/aicost.db --config data/demo/aicost.yaml report --by team,project --format json"
+
+# The dashboard, JSON API and /metrics on the same ledger (docs/server.md), on
+# loopback without tokens. AICOST_SERVE=0 skips it; AICOST_PORT picks the port
+# (8080; a free one if 8080 is taken). Ctrl-C stops it.
+[ "${AICOST_SERVE:-1}" = 0 ] && exit 0
+echo
+echo "== aicost serve"
+rm -f demo/serve.url
+for port in "${AICOST_PORT:-8080}" 0; do
+	"${A[@]}" --quiet serve --listen "127.0.0.1:$port" --ready-file demo/serve.url &
+	spid=$!
+	for _ in $(seq 100); do [ -s demo/serve.url ] && break; kill -0 "$spid" 2>/dev/null || break; sleep 0.05; done
+	[ -s demo/serve.url ] && break
+	wait "$spid" 2>/dev/null || true
+done
+[ -s demo/serve.url ] || { echo "aicost serve did not start" >&2; exit 1; }
+trap 'kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null' INT TERM
+url=$(cat demo/serve.url)
+echo "Dashboard:  $url   (the budgets page as of 2026-10-20 shows the forecast breach)"
+echo "JSON API:   ${url}api/report?by=team,month   (every endpoint: ${url}api/openapi.json)"
+echo "Prometheus: ${url}metrics"
+echo "Ctrl-C stops the server."
+wait "$spid" || true

@@ -120,3 +120,39 @@ enum out_format cli_format(const struct cli_args *a)
 		return FMT_JSON;
 	usage_error("--format: '%s' is not one of table, csv, json", f);
 }
+
+int cli_args_from_pairs(struct cli_args *a, const struct cli_opt *opts, size_t nopts, const char *const *names,
+			const char *const *values, size_t n)
+{
+	memset(a, 0, sizeof *a);
+	a->opts = opts;
+	a->nopts = nopts;
+	a->pos = xcalloc(1, sizeof *a->pos);
+	if (nopts > 32)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+		for (k = 0; k < nopts; k++)
+			if (strcmp(opts[k].name, names[i]) == 0)
+				break;
+		if (k == nopts)
+			return error("unknown parameter '%s'", names[i]) < 0 ? CLI_EUSAGE : 0;
+		const char *v = values[i] ? values[i] : "";
+		if (!opts[k].has_arg) {
+			/* A flag: present, or ?flag=1 / true; ?flag=0 / false leaves it off. */
+			if (!strcmp(v, "0") || !strcmp(v, "false"))
+				continue;
+			if (*v && strcmp(v, "1") && strcmp(v, "true"))
+				return error("parameter '%s' is a flag: give no value, 1 or true", names[i]) < 0 ? CLI_EUSAGE : 0;
+			a->set[k] = 1;
+			continue;
+		}
+		if (!opts[k].repeat && a->nvals[k])
+			return error("parameter '%s' given more than once", names[i]) < 0 ? CLI_EUSAGE : 0;
+		a->vals[k] = xrealloc(a->vals[k], (a->nvals[k] + 2) * sizeof *a->vals[k]);
+		a->vals[k][a->nvals[k]++] = v;
+		a->vals[k][a->nvals[k]] = NULL;
+		a->set[k] = 1;
+	}
+	return 0;
+}

@@ -11,6 +11,7 @@
 #ifndef AICOST_CLI_H
 #define AICOST_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include "util/err.h"
 
@@ -69,16 +70,59 @@ int cli_load_config(struct cli_ctx *ctx, struct config *cfg);
 
 /* ---- the options analysis commands share (query_opts.c) ---- */
 struct report_query;
+/* Returned by the non-exiting option parsers after reporting a bad option. */
+#define CLI_EUSAGE (-2)
 /* --cost NAME -> FA_* (usage error if unknown); NULL -> effective. */
 int cli_parse_cost(const char *s);
 const char *cli_cost_name(int amount);
 /* Fill amount (--cost), from_day/to_day (--from/--to) and where (--where) of q. */
 void cli_query_from_args(const struct cli_args *a, struct report_query *q);
+/*
+ * The same without exiting (the API server answers 400 instead): each
+ * returns 0, or CLI_EUSAGE after reporting the bad option with error().
+ * cli_range_opts fills --cost, --from, --to (INT64_MIN/INT64_MAX when absent).
+ */
+int cli_cost_opt(const char *s, int *amount);
+int cli_range_opts(const struct cli_args *a, int *amount, int64_t *from, int64_t *to);
+int cli_query_opts(const struct cli_args *a, struct report_query *q);
+/* --NAME as a date into *day (left alone when absent); 0 or CLI_EUSAGE. */
+int cli_day_opt(const struct cli_args *a, const char *name, int64_t *day);
 /* "a, b,c" -> {"a","b","c"}; free with cli_strv_free. */
 char **cli_split_commas(const char *s, size_t *n);
 /* --by, defaulting to team when the config has it, else ServiceName. */
 char **cli_by_or_default(const char *by, const struct config *cfg, size_t *n);
 void cli_strv_free(char **v, size_t n);
+
+/*
+ * ---- commands as functions (the JSON API in src/http calls these) ----
+ * An analysis command's JSON output, from its own option table: the CLI
+ * prints the same bytes for --format json. `a` holds the options (from argv,
+ * or from an HTTP query string through the same table). Writes the JSON
+ * document (one line and '\n') to out. Returns 0; CLI_EUSAGE after
+ * reporting a bad option; -1 after reporting a failure of the query.
+ * Nothing in these exits the process or writes outside `out` (errors and
+ * warnings go through error()/warning()).
+ */
+typedef int (*cli_json_fn)(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out);
+struct cli_json_cmd {
+	const char *name;            /* the command name ("unit-cost") */
+	const struct cli_opt *opts;  /* the command's option table */
+	size_t nopts;
+	cli_json_fn json;
+	const char *summary;         /* one line, for the API document */
+};
+extern const struct cli_json_cmd cli_report_cmd, cli_gpu_cmd, cli_unit_cost_cmd, cli_carbon_cmd,
+	cli_anomalies_cmd, cli_forecast_cmd, cli_budgets_cmd, cli_sources_cmd, cli_check_cmd;
+/* `report --format csv` for the same options (the API's CSV export). */
+int cli_report_csv(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out);
+/* cli_budgets_cmd's JSON over the budgets keep() accepts (a team's own, for the API's team tokens). */
+struct budget;
+int cli_budgets_json_only(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out,
+			  int (*keep)(const struct budget *b, void *arg), void *keep_arg);
+/* Fill a cli_args from (name, value) pairs against opts without exiting: an unknown name, a value for a
+   flag or a repeated single option is reported and gives CLI_EUSAGE. Values are borrowed, not copied. */
+int cli_args_from_pairs(struct cli_args *a, const struct cli_opt *opts, size_t nopts, const char *const *names,
+			const char *const *values, size_t n);
 
 /* Commands. */
 int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx);

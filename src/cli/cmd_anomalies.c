@@ -33,13 +33,16 @@ static const char desc[] =
 	"are kept out of the recurring series and reported as kind one-time. Defaults come from the\n"
 	"`anomalies:` config section; see docs/anomalies.md.";
 
-static double opt_num(const char *name, const char *v)
+/* A number >= 0 into *x; 0 or CLI_EUSAGE. */
+static int opt_num(const char *name, const char *v, double *x)
 {
 	char *end;
-	double x = strtod(v, &end);
-	if (end == v || *end || !isfinite(x) || x < 0)
-		usage_error("--%s: '%s' is not a number >= 0", name, v);
-	return x;
+	*x = strtod(v, &end);
+	if (end == v || *end || !isfinite(*x) || *x < 0) {
+		error("--%s: '%s' is not a number >= 0", name, v);
+		return CLI_EUSAGE;
+	}
+	return 0;
 }
 
 static void json_num(FILE *f, double v)
@@ -151,6 +154,95 @@ static void fill_table(const struct anomaly_result *r, struct table *t)
 	}
 }
 
+/* The options after the config: settings (-1 on a config error), overrides (CLI_EUSAGE). *drv keeps the --drivers strings. */
+static int settings_opts(const struct cli_args *a, const struct config *cfg, struct anomaly_settings *set, char ***drv,
+			 size_t *ndrv)
+{
+	if (anomaly_settings_load(cfg, set) < 0)
+		return -1;
+	if (cli_get(a, "min-impact") && opt_num("min-impact", cli_get(a, "min-impact"), &set->min_impact) < 0)
+		return CLI_EUSAGE;
+	if (cli_get(a, "min-pct") && opt_num("min-pct", cli_get(a, "min-pct"), &set->min_pct) < 0)
+		return CLI_EUSAGE;
+	if (cli_get(a, "sensitivity")) {
+		const char *s = cli_get(a, "sensitivity");
+		set->threshold = !strcmp(s, "low") ? 6 : !strcmp(s, "medium") ? 4.5 : !strcmp(s, "high") ? 3.5 : -1;
+		if (set->threshold < 0) {
+			error("--sensitivity: '%s' is not one of low, medium, high", s);
+			return CLI_EUSAGE;
+		}
+	}
+	if (cli_get(a, "direction")) {
+		const char *s = cli_get(a, "direction");
+		set->direction = !strcmp(s, "up") ? 1 : !strcmp(s, "down") ? -1 : !strcmp(s, "both") ? 0 : 9;
+		if (set->direction == 9) {
+			error("--direction: '%s' is not one of up, down, both", s);
+			return CLI_EUSAGE;
+		}
+	}
+	if (cli_get(a, "drivers")) {
+		*drv = cli_split_commas(cli_get(a, "drivers"), ndrv);
+		if (*ndrv > 8) {
+			error("--drivers: at most 8 dimensions");
+			return CLI_EUSAGE;
+		}
+		set->ndrivers = *ndrv;
+		for (size_t i = 0; i < *ndrv; i++)
+			set->drivers[i] = (*drv)[i];
+	}
+	return 0;
+}
+
+static void query_init(struct anomaly_query *q)
+{
+	q->base.from_day = INT64_MIN;
+	q->base.to_day = INT64_MAX;
+	q->only_from = INT64_MIN;
+	q->only_to = INT64_MAX;
+}
+
+/* --new: the newest batch's days. 0 or -1. */
+static int newest_opt(const struct cli_args *a, struct store *st, struct anomaly_query *q)
+{
+	if (!cli_has(a, "new"))
+		return 0;
+	int any = anomalies_newest_batch(st, &q->only_from, &q->only_to);
+	if (any < 0)
+		return -1;
+	if (!any)
+		q->only_from = INT64_MAX, q->only_to = INT64_MIN;
+	return 0;
+}
+
+static int cli_anomalies_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+{
+	struct anomaly_settings set;
+	struct anomaly_query q = { 0 };
+	struct anomaly_result r = { 0 };
+	char **by = NULL, **drv = NULL;
+	size_t nby = 0, ndrv = 0;
+	int rc;
+	query_init(&q);
+	if (cli_query_opts(a, &q.base) < 0)
+		return CLI_EUSAGE;
+	if ((rc = settings_opts(a, cfg, &set, &drv, &ndrv)) < 0)
+		goto out;
+	by = cli_split_commas(cli_get(a, "by"), &nby);
+	q.dims = (const char *const *)by;
+	q.ndims = nby;
+	if ((rc = newest_opt(a, st, &q)) < 0 || (rc = anomalies_run(st, cfg, &q, &set, &r)) < 0)
+		goto out;
+	print_json(&r, &set, out);
+out:
+	anomalies_release(&r);
+	cli_strv_free(by, nby);
+	cli_strv_free(drv, ndrv);
+	return rc;
+}
+
+const struct cli_json_cmd cli_anomalies_cmd = { "anomalies", opts, sizeof opts / sizeof opts[0], cli_anomalies_json,
+						"cost anomalies with root-cause drivers" };
+
 int cmd_anomalies(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct cli_args a;
@@ -167,43 +259,17 @@ int cmd_anomalies(int argc, char **argv, struct cli_ctx *ctx)
 	enum out_format fmt = cli_format(&a);
 	if (a.npos)
 		usage_error("anomalies: unexpected argument '%s'", a.pos[0]);
-	q.base.amount = cli_parse_cost(cli_get(&a, "cost"));
-	q.base.from_day = INT64_MIN;
-	q.base.to_day = INT64_MAX;
-	q.only_from = INT64_MIN;
-	q.only_to = INT64_MAX;
-	if (cli_get(&a, "from") && parse_day(cli_get(&a, "from"), &q.base.from_day) < 0)
-		usage_error("--from: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "from"));
-	if (cli_get(&a, "to") && parse_day(cli_get(&a, "to"), &q.base.to_day) < 0)
-		usage_error("--to: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "to"));
-	q.base.where = cli_all(&a, "where", &q.base.nwhere);
+	query_init(&q);
+	if (cli_query_opts(&a, &q.base) < 0) {
+		rc = EXIT_USAGE;
+		goto out_args;
+	}
 	if (cli_load_config(ctx, &cfg) < 0)
 		goto out_args;
-	if (anomaly_settings_load(&cfg, &set) < 0)
+	int src = settings_opts(&a, &cfg, &set, &drv, &ndrv);
+	if (src < 0) {
+		rc = src == CLI_EUSAGE ? EXIT_USAGE : EXIT_FAIL;
 		goto out;
-	if (cli_get(&a, "min-impact"))
-		set.min_impact = opt_num("min-impact", cli_get(&a, "min-impact"));
-	if (cli_get(&a, "min-pct"))
-		set.min_pct = opt_num("min-pct", cli_get(&a, "min-pct"));
-	if (cli_get(&a, "sensitivity")) {
-		const char *s = cli_get(&a, "sensitivity");
-		set.threshold = !strcmp(s, "low") ? 6 : !strcmp(s, "medium") ? 4.5 : !strcmp(s, "high") ? 3.5 : -1;
-		if (set.threshold < 0)
-			usage_error("--sensitivity: '%s' is not one of low, medium, high", s);
-	}
-	if (cli_get(&a, "direction")) {
-		const char *s = cli_get(&a, "direction");
-		set.direction = !strcmp(s, "up") ? 1 : !strcmp(s, "down") ? -1 : !strcmp(s, "both") ? 0 : 9;
-		if (set.direction == 9)
-			usage_error("--direction: '%s' is not one of up, down, both", s);
-	}
-	if (cli_get(&a, "drivers")) {
-		drv = cli_split_commas(cli_get(&a, "drivers"), &ndrv);
-		if (ndrv > 8)
-			usage_error("--drivers: at most 8 dimensions");
-		set.ndrivers = ndrv;
-		for (size_t i = 0; i < ndrv; i++)
-			set.drivers[i] = drv[i];
 	}
 	by = cli_split_commas(cli_get(&a, "by"), &nby);
 	q.dims = (const char *const *)by;
@@ -211,13 +277,8 @@ int cmd_anomalies(int argc, char **argv, struct cli_ctx *ctx)
 	st = cli_open_store(ctx, 0);
 	if (!st)
 		goto out;
-	if (cli_has(&a, "new")) {
-		int any = anomalies_newest_batch(st, &q.only_from, &q.only_to);
-		if (any < 0)
-			goto out;
-		if (!any)
-			q.only_from = INT64_MAX, q.only_to = INT64_MIN;
-	}
+	if (newest_opt(&a, st, &q) < 0)
+		goto out;
 	if (anomalies_run(st, &cfg, &q, &set, &r) < 0)
 		goto out;
 	if (fmt == FMT_JSON) {

@@ -155,6 +155,112 @@ static int wanted(const char *name, const char **names, size_t n)
 	return 0;
 }
 
+/* Options before the config; 0, CLI_EUSAGE, or -1 when the clock fails. */
+static int budgets_opts(const struct cli_args *a, struct budget_opts *bo, int *fail_on, struct alert_opts *ao)
+{
+	if (cli_cost_opt(cli_get(a, "cost"), &bo->amount) < 0)
+		return CLI_EUSAGE;
+	const char *fo = cli_get(a, "fail-on");
+	*fail_on = -1;
+	if (fo) {
+		if (!strcmp(fo, "breach"))
+			*fail_on = BS_BREACH;
+		else if (!strcmp(fo, "forecast"))
+			*fail_on = BS_FORECAST_BREACH;
+		else if (!strcmp(fo, "warning"))
+			*fail_on = BS_WARNING;
+		else {
+			error("--fail-on: '%s' is not one of breach, forecast, warning", fo);
+			return CLI_EUSAGE;
+		}
+	}
+	if (cli_get(a, "notify-timeout")) {
+		char *end;
+		ao->time_budget_s = strtod(cli_get(a, "notify-timeout"), &end);
+		if (*end || !(ao->time_budget_s > 0) || ao->time_budget_s > 3600) {
+			error("--notify-timeout: '%s' is not a number of seconds (0 < s <= 3600)", cli_get(a, "notify-timeout"));
+			return CLI_EUSAGE;
+		}
+	}
+	if (cli_get(a, "as-of"))
+		return cli_day_opt(a, "as-of", &bo->as_of);
+	return budget_today(&bo->as_of) < 0 ? -1 : 0;
+}
+
+/* Every --name must be a configured budget; 0 or -1 after reporting. */
+static int check_names(const struct config *cfg, const char **names, size_t nnames)
+{
+	for (size_t i = 0; i < nnames; i++) {
+		size_t k;
+		for (k = 0; k < cfg->nbudgets && strcmp(cfg->budgets[k].name, names[i]); k++)
+			;
+		if (k == cfg->nbudgets)
+			return error("--name: no budget '%s' in %s", names[i], cfg->path);
+	}
+	return 0;
+}
+
+/* Evaluate the wanted budgets into s (cfg->nbudgets entries), then record and deliver alerts when notify. */
+static int budgets_eval(struct store *st, const struct config *cfg, const struct budget_opts *bo, const char **names,
+			size_t nnames, int (*keep)(const struct budget *, void *), void *keep_arg, int notify,
+			const struct alert_opts *ao, struct budget_status *s, size_t *n, struct alert_stats *as)
+{
+	*n = 0;
+	for (size_t i = 0; i < cfg->nbudgets; i++) {
+		if (!wanted(cfg->budgets[i].name, names, nnames) || (keep && !keep(&cfg->budgets[i], keep_arg)))
+			continue;
+		if (budget_eval(st, cfg, &cfg->budgets[i], bo, &s[*n]) < 0)
+			return -1;
+		(*n)++;
+	}
+	if (*n && s[0].ledger_last != BUDGET_NO_DAY && s[0].ledger_last < bo->as_of) {
+		char last[11], today[11];
+		format_day(s[0].ledger_last, last);
+		format_day(bo->as_of, today);
+		warning("the ledger's data ends %s, %lld day%s before %s: actuals stop there and the forecast covers the gap",
+			last, (long long)(bo->as_of - s[0].ledger_last), bo->as_of - s[0].ledger_last == 1 ? "" : "s", today);
+	}
+	if (notify) {
+		/* Budgets without targets write nothing; the outbox may still hold older alerts to deliver. */
+		int targets = 0;
+		for (size_t i = 0; i < *n; i++)
+			targets |= s[i].b->nnotify > 0;
+		if ((targets && alert_record(st, s, *n, as) < 0) || alert_deliver(st, cfg, ao, as) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int cli_budgets_json_only(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out,
+			  int (*keep)(const struct budget *b, void *arg), void *keep_arg)
+{
+	struct budget_opts bo = { 0 };
+	struct alert_opts ao = { 0 };
+	struct alert_stats as = { 0 };
+	size_t nnames = 0, n = 0;
+	int fail_on, rc;
+	if ((rc = budgets_opts(a, &bo, &fail_on, &ao)) < 0)
+		return rc;
+	int notify = !cli_has(a, "no-notify");
+	const char **names = cli_all(a, "name", &nnames);
+	if (check_names(cfg, names, nnames) < 0)
+		return CLI_EUSAGE;
+	struct budget_status *s = xcalloc(cfg->nbudgets ? cfg->nbudgets : 1, sizeof *s);
+	rc = budgets_eval(st, cfg, &bo, names, nnames, keep, keep_arg, notify, &ao, s, &n, &as);
+	if (rc == 0)
+		print_json(s, n, bo.as_of, bo.amount, notify, &as, out);
+	free(s);
+	return rc;
+}
+
+static int cli_budgets_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+{
+	return cli_budgets_json_only(a, st, cfg, out, NULL, NULL);
+}
+
+const struct cli_json_cmd cli_budgets_cmd = { "budgets", opts, sizeof opts / sizeof opts[0], cli_budgets_json,
+					      "budget status, forecast breaches and alerts" };
+
 int cmd_budgets(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct cli_args a;
@@ -163,6 +269,7 @@ int cmd_budgets(int argc, char **argv, struct cli_ctx *ctx)
 	struct budget_status *s = NULL;
 	struct alert_stats as = { 0 };
 	struct budget_opts bo = { 0 };
+	struct alert_opts ao = { 0 };
 	size_t n = 0, nnames = 0;
 	int rc = EXIT_FAIL, fail_on = -1, notify;
 
@@ -170,45 +277,17 @@ int cmd_budgets(int argc, char **argv, struct cli_ctx *ctx)
 	enum out_format fmt = cli_format(&a);
 	if (a.npos)
 		usage_error("budgets: unexpected argument '%s'", a.pos[0]);
-	bo.amount = cli_parse_cost(cli_get(&a, "cost"));
 	notify = !cli_has(&a, "no-notify");
 	const char **names = cli_all(&a, "name", &nnames);
-	const char *fo = cli_get(&a, "fail-on");
-	if (fo) {
-		if (!strcmp(fo, "breach"))
-			fail_on = BS_BREACH;
-		else if (!strcmp(fo, "forecast"))
-			fail_on = BS_FORECAST_BREACH;
-		else if (!strcmp(fo, "warning"))
-			fail_on = BS_WARNING;
-		else
-			usage_error("--fail-on: '%s' is not one of breach, forecast, warning", fo);
-	}
-	struct alert_opts ao = { 0 };
-	if (cli_get(&a, "notify-timeout")) {
-		char *end;
-		ao.time_budget_s = strtod(cli_get(&a, "notify-timeout"), &end);
-		if (*end || !(ao.time_budget_s > 0) || ao.time_budget_s > 3600)
-			usage_error("--notify-timeout: '%s' is not a number of seconds (0 < s <= 3600)",
-				    cli_get(&a, "notify-timeout"));
-	}
-	if (cli_get(&a, "as-of")) {
-		if (parse_day(cli_get(&a, "as-of"), &bo.as_of) < 0)
-			usage_error("--as-of: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "as-of"));
-	} else if (budget_today(&bo.as_of) < 0) {
+	int orc = budgets_opts(&a, &bo, &fail_on, &ao);
+	if (orc < 0) {
+		rc = orc == CLI_EUSAGE ? EXIT_USAGE : EXIT_FAIL;
 		goto out_args;
 	}
 	if (cli_load_config(ctx, &cfg) < 0)
 		goto out_args;
-	for (size_t i = 0; i < nnames; i++) {
-		size_t k;
-		for (k = 0; k < cfg.nbudgets && strcmp(cfg.budgets[k].name, names[i]); k++)
-			;
-		if (k == cfg.nbudgets) {
-			error("--name: no budget '%s' in %s", names[i], cfg.path);
-			goto out;
-		}
-	}
+	if (check_names(&cfg, names, nnames) < 0)
+		goto out;
 	if (!cfg.nbudgets && fmt == FMT_TABLE) {
 		printf("no budgets configured: add a budgets: list to %s (see docs/budgets.md)\n",
 		       ctx->config_path ? ctx->config_path : "aicost.yaml");
@@ -219,28 +298,8 @@ int cmd_budgets(int argc, char **argv, struct cli_ctx *ctx)
 	if (!st)
 		goto out;
 	s = xcalloc(cfg.nbudgets ? cfg.nbudgets : 1, sizeof *s);
-	for (size_t i = 0; i < cfg.nbudgets; i++) {
-		if (!wanted(cfg.budgets[i].name, names, nnames))
-			continue;
-		if (budget_eval(st, &cfg, &cfg.budgets[i], &bo, &s[n]) < 0)
-			goto out;
-		n++;
-	}
-	if (n && s[0].ledger_last != BUDGET_NO_DAY && s[0].ledger_last < bo.as_of) {
-		char last[11], today[11];
-		format_day(s[0].ledger_last, last);
-		format_day(bo.as_of, today);
-		warning("the ledger's data ends %s, %lld day%s before %s: actuals stop there and the forecast covers the gap",
-			last, (long long)(bo.as_of - s[0].ledger_last), bo.as_of - s[0].ledger_last == 1 ? "" : "s", today);
-	}
-	if (notify) {
-		/* Budgets without targets write nothing; the outbox may still hold older alerts to deliver. */
-		int targets = 0;
-		for (size_t i = 0; i < n; i++)
-			targets |= s[i].b->nnotify > 0;
-		if ((targets && alert_record(st, s, n, &as) < 0) || alert_deliver(st, &cfg, &ao, &as) < 0)
-			goto out;
-	}
+	if (budgets_eval(st, &cfg, &bo, names, nnames, NULL, NULL, notify, &ao, s, &n, &as) < 0)
+		goto out;
 	if (fmt == FMT_JSON) {
 		print_json(s, n, bo.as_of, bo.amount, notify, &as, stdout);
 	} else {

@@ -256,140 +256,227 @@ static int add_measured(struct store *st, const struct config *cfg, const struct
 	return 0;
 }
 
+/* Everything one carbon query computes; carbon_release frees it. */
+struct carbon_run {
+	struct report_result res[RUN__COUNT];
+	int ran;
+	struct carbon_model *m;
+	struct row *rows;
+	size_t nrows;
+	struct dict idx;
+	struct gpu_result gres;
+	struct scale_ctx sc;
+	money_t tot[RUN__COUNT], tot_gpu;
+};
+
+/* --cpu-util/--gpu-util; 0 or CLI_EUSAGE. */
+static int util_opts(const struct cli_args *a, struct carbon_opts *co)
+{
+	const char *u;
+	co->cpu_util = 0.5;
+	co->gpu_util = 0.5;
+	if ((u = cli_get(a, "cpu-util"))) {
+		char *end;
+		co->cpu_util = strtod(u, &end) / 100.0;
+		if (*end || co->cpu_util < 0 || co->cpu_util > 1) {
+			error("--cpu-util: '%s' is not a percentage (0-100)", u);
+			return CLI_EUSAGE;
+		}
+	}
+	if ((u = cli_get(a, "gpu-util"))) {
+		char *end;
+		co->gpu_util = strtod(u, &end) / 100.0;
+		if (*end || co->gpu_util < 0 || co->gpu_util > 1) {
+			error("--gpu-util: '%s' is not a percentage (0-100)", u);
+			return CLI_EUSAGE;
+		}
+	}
+	return 0;
+}
+
+static void carbon_release(struct carbon_run *c)
+{
+	for (int r = 0; r < c->ran; r++)
+		report_release(&c->res[r]);
+	free(c->rows);
+	dict_release(&c->idx);
+	dict_release(&c->sc.measured);
+	free(c->sc.covered);
+	free(c->sc.billed);
+	if (c->gres.priv || c->gres.rows)
+		gpu_query_release(&c->gres);
+	carbon_free(c->m);
+}
+
+/* Run the queries of q (q->amount: the cost column) into *c (zeroed here). 0 or -1 after reporting. */
+static int carbon_compute(struct store *st, const struct config *cfg, struct report_query *q,
+			  const struct carbon_opts *co, struct carbon_run *c)
+{
+	memset(c, 0, sizeof *c);
+	dict_init(&c->idx);
+	dict_init(&c->sc.measured);
+	int cost_col = q->amount;
+	size_t nby = q->nby;
+	if (!(c->m = carbon_load(co)))
+		return -1;
+	c->sc.m = c->m;
+	if (measured_hosts(st, cfg, q, &c->sc) < 0)
+		return -1;
+	for (int r = 0; r < RUN__COUNT; r++) {
+		c->sc.run = r;
+		q->amount = r == RUN_KWH || r == RUN_KG ? FA_CONSUMED_QTY : cost_col;
+		q->line_scale = r == RUN_COST ? NULL : scale_line;
+		q->line_scale_arg = &c->sc;
+		int rc = report_run(st, cfg, q, &c->res[r]);
+		q->amount = cost_col;
+		q->line_scale = NULL;
+		if (rc < 0)
+			return -1;
+		c->ran = r + 1;
+	}
+	/* Join the four results on their dimension values. */
+	char kbuf[4096];
+	for (int r = 0; r < RUN__COUNT; r++)
+		for (size_t i = 0; i < c->res[r].nrows; i++) {
+			size_t k = key_of(c->res[r].rows[i].vals, nby, kbuf, sizeof kbuf);
+			uint64_t h = hash_bytes(kbuf, k);
+			uint32_t at;
+			if (!dict_get(&c->idx, kbuf, k, h, &at)) {
+				at = (uint32_t)c->nrows;
+				dict_put(&c->idx, kbuf, k, h, at);
+				c->rows = xrealloc(c->rows, (c->nrows + 1) * sizeof *c->rows);
+				memset(&c->rows[c->nrows], 0, sizeof *c->rows);
+				c->rows[c->nrows++].vals = c->res[r].rows[i].vals;
+			}
+			c->rows[at].v[r] += c->res[r].rows[i].cost;
+		}
+	for (int r = 0; r < RUN__COUNT; r++)
+		c->tot[r] = c->res[r].total;
+	q->amount = cost_col;
+	if (add_measured(st, cfg, q, c->m, &c->idx, &c->rows, &c->nrows, &c->gres, &c->tot[RUN_KG]) < 0)
+		return -1;
+	for (size_t i = 0; i < c->nrows; i++) {
+		c->tot[RUN_KWH] += c->rows[i].gpu_kwh;
+		c->tot_gpu += c->rows[i].gpu_kwh;
+	}
+	for (size_t i = 0; i < c->nrows; i++)
+		c->rows[i].v[RUN_KWH] += c->rows[i].gpu_kwh;
+	qsort(c->rows, c->nrows, sizeof *c->rows, row_cmp);
+	return 0;
+}
+
+static void print_json(const struct carbon_run *c, int cost_col, char **by, size_t nby, FILE *f)
+{
+	const struct row *rows = c->rows;
+	const money_t *tot = c->tot;
+	fprintf(f, "{\"method\":\"ccf\",\"cost_metric\":\"%s\",\"currency\":", cli_cost_name(cost_col));
+	json_str(f, c->res[RUN_COST].currency);
+	fprintf(f, ",\"by\":[");
+	for (size_t d = 0; d < nby; d++) {
+		fprintf(f, d ? "," : "");
+		json_str(f, by[d]);
+	}
+	fprintf(f, "],\"rows\":[");
+	for (size_t i = 0; i < c->nrows; i++) {
+		fprintf(f, i ? ",{" : "{");
+		for (size_t d = 0; d < nby; d++) {
+			json_str(f, by[d]);
+			fputc(':', f);
+			json_str(f, rows[i].vals[d]);
+			fputc(',', f);
+		}
+		fprintf(f, "\"kwh\":");
+		json_money(f, money_round(rows[i].v[RUN_KWH], 9));
+		fprintf(f, ",\"kg_co2e\":");
+		json_money(f, money_round(rows[i].v[RUN_KG], 9));
+		fprintf(f, ",\"cost\":");
+		json_money(f, rows[i].v[RUN_COST]);
+		fprintf(f, ",\"gpu_measured_kwh\":");
+		json_money(f, money_round(rows[i].gpu_kwh, 9));
+		fprintf(f, ",\"usage_cost\":");
+		json_money(f, rows[i].v[RUN_USAGE]);
+		fprintf(f, ",\"estimated_cost\":");
+		json_money(f, rows[i].v[RUN_COVERED]);
+		fputc('}', f);
+	}
+	fprintf(f, "],\"total_kwh\":");
+	json_money(f, money_round(tot[RUN_KWH], 9));
+	fprintf(f, ",\"total_kg_co2e\":");
+	json_money(f, money_round(tot[RUN_KG], 9));
+	fprintf(f, ",\"gpu_measured_kwh\":");
+	json_money(f, money_round(c->tot_gpu, 9));
+	fprintf(f, ",\"total_cost\":");
+	json_money(f, tot[RUN_COST]);
+	fprintf(f, ",\"usage_cost\":");
+	json_money(f, tot[RUN_USAGE]);
+	fprintf(f, ",\"unestimated_usage_cost\":");
+	json_money(f, tot[RUN_USAGE] - tot[RUN_COVERED]);
+	fprintf(f, ",\"lines\":%zu,\"lines_estimated\":%zu,\"lines_gpu_measured\":%zu,"
+		"\"lines_fallback_grid_factor\":%zu}\n", c->sc.lines, c->sc.estimated, c->sc.measured_lines,
+		c->sc.fallback_factor);
+}
+
+static int cli_carbon_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+{
+	struct report_query q = { 0 };
+	struct carbon_opts co;
+	struct carbon_run c;
+	size_t nby = 0;
+	if (cli_query_opts(a, &q) < 0 || util_opts(a, &co) < 0)
+		return CLI_EUSAGE;
+	char **by = cli_by_or_default(cli_get(a, "by"), cfg, &nby);
+	q.by = (const char *const *)by;
+	q.nby = nby;
+	int rc = carbon_compute(st, cfg, &q, &co, &c);
+	if (rc == 0)
+		print_json(&c, q.amount, by, nby, out);
+	carbon_release(&c);
+	cli_strv_free(by, nby);
+	return rc;
+}
+
+const struct cli_json_cmd cli_carbon_cmd = { "carbon", opts, sizeof opts / sizeof opts[0], cli_carbon_json,
+					     "energy (kWh) and emissions (kg CO2e)" };
+
 int cmd_carbon(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct cli_args a;
 	struct config cfg;
 	struct report_query q = { 0 };
-	struct report_result res[RUN__COUNT];
 	struct store *st = NULL;
-	struct carbon_model *m = NULL;
-	struct row *rows = NULL;
-	struct dict idx;
-	struct gpu_result gres = { 0 };
-	struct scale_ctx sc = { 0 };
-	size_t nrows = 0, nby = 0;
+	struct carbon_run c;
+	size_t nby = 0;
 	char **by = NULL;
-	int rc = EXIT_FAIL, ran = 0;
+	int rc = EXIT_FAIL, computed = 0;
 
 	cli_parse(&a, opts, sizeof opts / sizeof opts[0], argc, argv, usage, desc);
 	enum out_format fmt = cli_format(&a);
 	if (a.npos)
 		usage_error("carbon: unexpected argument '%s'", a.pos[0]);
-	cli_query_from_args(&a, &q);
+	struct carbon_opts co;
+	if (cli_query_opts(&a, &q) < 0 || util_opts(&a, &co) < 0) {
+		rc = EXIT_USAGE;
+		goto out_args;
+	}
 	int cost_col = q.amount;
-	struct carbon_opts co = { .cpu_util = 0.5, .gpu_util = 0.5 };
-	const char *u;
-	if ((u = cli_get(&a, "cpu-util"))) {
-		char *end;
-		co.cpu_util = strtod(u, &end) / 100.0;
-		if (*end || co.cpu_util < 0 || co.cpu_util > 1)
-			usage_error("--cpu-util: '%s' is not a percentage (0-100)", u);
-	}
-	if ((u = cli_get(&a, "gpu-util"))) {
-		char *end;
-		co.gpu_util = strtod(u, &end) / 100.0;
-		if (*end || co.gpu_util < 0 || co.gpu_util > 1)
-			usage_error("--gpu-util: '%s' is not a percentage (0-100)", u);
-	}
-	dict_init(&idx);
-	dict_init(&sc.measured);
 	if (cli_load_config(ctx, &cfg) < 0)
 		goto out_args;
 	by = cli_by_or_default(cli_get(&a, "by"), &cfg, &nby);
 	q.by = (const char *const *)by;
 	q.nby = nby;
-	if (!(m = carbon_load(&co)))
-		goto out;
 	if (!(st = cli_open_store(ctx, 0)))
 		goto out;
-
-	sc.m = m;
-	if (measured_hosts(st, &cfg, &q, &sc) < 0)
+	computed = 1;
+	if (carbon_compute(st, &cfg, &q, &co, &c) < 0)
 		goto out;
-	for (int r = 0; r < RUN__COUNT; r++) {
-		sc.run = r;
-		q.amount = r == RUN_KWH || r == RUN_KG ? FA_CONSUMED_QTY : cost_col;
-		q.line_scale = r == RUN_COST ? NULL : scale_line;
-		q.line_scale_arg = &sc;
-		if (report_run(st, &cfg, &q, &res[r]) < 0)
-			goto out;
-		ran = r + 1;
-	}
-	/* Join the four results on their dimension values. */
-	char kbuf[4096];
-	for (int r = 0; r < RUN__COUNT; r++)
-		for (size_t i = 0; i < res[r].nrows; i++) {
-			size_t k = key_of(res[r].rows[i].vals, nby, kbuf, sizeof kbuf);
-			uint64_t h = hash_bytes(kbuf, k);
-			uint32_t at;
-			if (!dict_get(&idx, kbuf, k, h, &at)) {
-				at = (uint32_t)nrows;
-				dict_put(&idx, kbuf, k, h, at);
-				rows = xrealloc(rows, (nrows + 1) * sizeof *rows);
-				memset(&rows[nrows], 0, sizeof *rows);
-				rows[nrows++].vals = res[r].rows[i].vals;
-			}
-			rows[at].v[r] += res[r].rows[i].cost;
-		}
-	money_t tot[RUN__COUNT] = { 0 }, tot_gpu = 0;
-	for (int r = 0; r < RUN__COUNT; r++)
-		tot[r] = res[r].total;
-	if (add_measured(st, &cfg, &q, m, &idx, &rows, &nrows, &gres, &tot[RUN_KG]) < 0)
-		goto out;
-	for (size_t i = 0; i < nrows; i++) {
-		tot[RUN_KWH] += rows[i].gpu_kwh;
-		tot_gpu += rows[i].gpu_kwh;
-	}
-	for (size_t i = 0; i < nrows; i++)
-		rows[i].v[RUN_KWH] += rows[i].gpu_kwh;
-	qsort(rows, nrows, sizeof *rows, row_cmp);
+	const struct row *rows = c.rows;
+	size_t nrows = c.nrows;
+	const money_t *tot = c.tot;
+	money_t tot_gpu = c.tot_gpu;
+	const struct scale_ctx sc = c.sc;
 
 	if (fmt == FMT_JSON) {
-		printf("{\"method\":\"ccf\",\"cost_metric\":\"%s\",\"currency\":", cli_cost_name(cost_col));
-		json_str(stdout, res[RUN_COST].currency);
-		printf(",\"by\":[");
-		for (size_t d = 0; d < nby; d++) {
-			printf(d ? "," : "");
-			json_str(stdout, by[d]);
-		}
-		printf("],\"rows\":[");
-		for (size_t i = 0; i < nrows; i++) {
-			printf(i ? ",{" : "{");
-			for (size_t d = 0; d < nby; d++) {
-				json_str(stdout, by[d]);
-				putchar(':');
-				json_str(stdout, rows[i].vals[d]);
-				putchar(',');
-			}
-			printf("\"kwh\":");
-			json_money(stdout, money_round(rows[i].v[RUN_KWH], 9));
-			printf(",\"kg_co2e\":");
-			json_money(stdout, money_round(rows[i].v[RUN_KG], 9));
-			printf(",\"cost\":");
-			json_money(stdout, rows[i].v[RUN_COST]);
-			printf(",\"gpu_measured_kwh\":");
-			json_money(stdout, money_round(rows[i].gpu_kwh, 9));
-			printf(",\"usage_cost\":");
-			json_money(stdout, rows[i].v[RUN_USAGE]);
-			printf(",\"estimated_cost\":");
-			json_money(stdout, rows[i].v[RUN_COVERED]);
-			putchar('}');
-		}
-		printf("],\"total_kwh\":");
-		json_money(stdout, money_round(tot[RUN_KWH], 9));
-		printf(",\"total_kg_co2e\":");
-		json_money(stdout, money_round(tot[RUN_KG], 9));
-		printf(",\"gpu_measured_kwh\":");
-		json_money(stdout, money_round(tot_gpu, 9));
-		printf(",\"total_cost\":");
-		json_money(stdout, tot[RUN_COST]);
-		printf(",\"usage_cost\":");
-		json_money(stdout, tot[RUN_USAGE]);
-		printf(",\"unestimated_usage_cost\":");
-		json_money(stdout, tot[RUN_USAGE] - tot[RUN_COVERED]);
-		printf(",\"lines\":%zu,\"lines_estimated\":%zu,\"lines_gpu_measured\":%zu,"
-		       "\"lines_fallback_grid_factor\":%zu}\n", sc.lines, sc.estimated, sc.measured_lines, sc.fallback_factor);
+		print_json(&c, cost_col, by, nby, stdout);
 	} else {
 		const char **head = xcalloc(nby + 4, sizeof *head);
 		int *money = xcalloc(nby + 4, sizeof *money);
@@ -447,18 +534,10 @@ int cmd_carbon(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	rc = EXIT_OK;
 out:
-	for (int r = 0; r < ran; r++)
-		report_release(&res[r]);
-	free(rows);
-	dict_release(&idx);
-	dict_release(&sc.measured);
-	free(sc.covered);
-	free(sc.billed);
-	if (gres.priv || gres.rows)
-		gpu_query_release(&gres);
+	if (computed)
+		carbon_release(&c);
 	if (st)
 		st->ops->close(st);
-	carbon_free(m);
 	cli_strv_free(by, nby);
 	config_release(&cfg);
 out_args:

@@ -147,6 +147,34 @@ static void print_json(const struct policy_report *rep, int amount, FILE *f)
 	fprintf(f, "]}\n");
 }
 
+/* Options before the config; 0, CLI_EUSAGE, or -1 when the clock fails. */
+static int check_opts(const struct cli_args *a, struct policy_opts *o)
+{
+	if (cli_range_opts(a, &o->amount, &o->from_day, &o->to_day) < 0)
+		return CLI_EUSAGE;
+	o->where = cli_all(a, "where", &o->nwhere);
+	if (cli_get(a, "as-of"))
+		return cli_day_opt(a, "as-of", &o->as_of);
+	return budget_today(&o->as_of) < 0 ? -1 : 0;
+}
+
+static int cli_check_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+{
+	struct policy_report rep = { 0 };
+	struct policy_opts o = { 0 };
+	int rc = check_opts(a, &o);
+	if (rc < 0)
+		return rc;
+	if ((rc = policy_run(st, cfg, &o, &rep)) < 0)
+		return rc;
+	print_json(&rep, o.amount, out);
+	policy_report_release(&rep);
+	return 0;
+}
+
+const struct cli_json_cmd cli_check_cmd = { "check", opts, sizeof opts / sizeof opts[0], cli_check_json,
+					    "policy checks (tags, untagged share, budgets)" };
+
 int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct cli_args a;
@@ -160,18 +188,9 @@ int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 	enum out_format fmt = cli_format(&a);
 	if (a.npos)
 		usage_error("check: unexpected argument '%s'", a.pos[0]);
-	o.amount = cli_parse_cost(cli_get(&a, "cost"));
-	o.from_day = INT64_MIN;
-	o.to_day = INT64_MAX;
-	if (cli_get(&a, "from") && parse_day(cli_get(&a, "from"), &o.from_day) < 0)
-		usage_error("--from: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "from"));
-	if (cli_get(&a, "to") && parse_day(cli_get(&a, "to"), &o.to_day) < 0)
-		usage_error("--to: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "to"));
-	o.where = cli_all(&a, "where", &o.nwhere);
-	if (cli_get(&a, "as-of")) {
-		if (parse_day(cli_get(&a, "as-of"), &o.as_of) < 0)
-			usage_error("--as-of: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "as-of"));
-	} else if (budget_today(&o.as_of) < 0) {
+	int orc = check_opts(&a, &o);
+	if (orc < 0) {
+		rc = orc == CLI_EUSAGE ? EXIT_USAGE : EXIT_FAIL;
 		goto out_args;
 	}
 	if (cli_load_config(ctx, &cfg) < 0)

@@ -130,66 +130,70 @@ static money_t to_money(double v)
 	return (money_t)llround(v * 1e6) * (MONEY_ONE / 1000000);
 }
 
-int cmd_forecast(int argc, char **argv, struct cli_ctx *ctx)
+/* One forecast run: the series and, per scope, its forecast and projections. fc_release frees it. */
+struct fc_run {
+	struct series_set s;
+	struct fseries *fs;
+	size_t hz, H;
+	double level;
+	int backtest;
+	int64_t last, mlast, qlast;
+};
+
+/* --cost/--from/--to/--where, --horizon, --level, --backtest; 0 or CLI_EUSAGE. */
+static int fc_opts(const struct cli_args *a, struct report_query *q, struct fc_run *run)
 {
-	struct cli_args a;
-	struct config cfg;
-	struct report_query q = { 0 };
-	struct series_set s = { 0 };
-	struct scenario sc = { 0 };
-	struct fseries *fs = NULL;
-	struct store *st = NULL;
-	char **by = NULL;
-	size_t nby = 0;
+	if (cli_query_opts(a, q) < 0)
+		return CLI_EUSAGE;
+	run->hz = 30;
+	if (cli_get(a, "horizon")) {
+		char *end;
+		long v = strtol(cli_get(a, "horizon"), &end, 10);
+		if (*end || v < 1 || v > 3660) {
+			error("--horizon: '%s' is not a number of days from 1 to 3660", cli_get(a, "horizon"));
+			return CLI_EUSAGE;
+		}
+		run->hz = (size_t)v;
+	}
+	run->level = 0.8;
+	if (cli_get(a, "level")) {
+		char *end;
+		run->level = strtod(cli_get(a, "level"), &end);
+		if (*end || !isfinite(run->level) || run->level <= 0 || run->level >= 100) {
+			error("--level: '%s' is not a coverage like 0.8 or 80", cli_get(a, "level"));
+			return CLI_EUSAGE;
+		}
+		if (run->level >= 1)
+			run->level /= 100;
+	}
+	run->backtest = cli_has(a, "backtest");
+	return 0;
+}
+
+static void fc_release(struct fc_run *run)
+{
+	if (run->fs)
+		for (size_t k = 0; k < run->s.nscopes; k++)
+			free(run->fs[k].pts);
+	free(run->fs);
+	run->fs = NULL;
+	series_release(&run->s);
+}
+
+/* Build the series of q by `by` and forecast each (scenario sc applied). 0 or -1 after reporting. */
+static int fc_compute(struct store *st, const struct config *cfg, const struct report_query *q, char **by, size_t nby,
+		      const struct scenario *sc, struct fc_run *run)
+{
+	struct series_set *s = &run->s;
+	size_t hz = run->hz;
+	double level = run->level;
+	int rc = -1;
 	double *y = NULL;
-	int rc = EXIT_FAIL;
+	if (series_build(st, cfg, q, (const char *const *)by, nby, s) < 0)
+		return -1;
 
-	cli_parse(&a, opts, sizeof opts / sizeof opts[0], argc, argv, usage, desc);
-	enum out_format fmt = cli_format(&a);
-	if (a.npos)
-		usage_error("forecast: unexpected argument '%s'", a.pos[0]);
-	q.amount = cli_parse_cost(cli_get(&a, "cost"));
-	q.from_day = INT64_MIN;
-	q.to_day = INT64_MAX;
-	if (cli_get(&a, "from") && parse_day(cli_get(&a, "from"), &q.from_day) < 0)
-		usage_error("--from: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "from"));
-	if (cli_get(&a, "to") && parse_day(cli_get(&a, "to"), &q.to_day) < 0)
-		usage_error("--to: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "to"));
-	q.where = cli_all(&a, "where", &q.nwhere);
-	size_t hz = 30;
-	if (cli_get(&a, "horizon")) {
-		char *end;
-		long v = strtol(cli_get(&a, "horizon"), &end, 10);
-		if (*end || v < 1 || v > 3660)
-			usage_error("--horizon: '%s' is not a number of days from 1 to 3660", cli_get(&a, "horizon"));
-		hz = (size_t)v;
-	}
-	double level = 0.8;
-	if (cli_get(&a, "level")) {
-		char *end;
-		level = strtod(cli_get(&a, "level"), &end);
-		if (*end || !isfinite(level) || level <= 0 || level >= 100)
-			usage_error("--level: '%s' is not a coverage like 0.8 or 80", cli_get(&a, "level"));
-		if (level >= 1)
-			level /= 100;
-	}
-	int backtest = cli_has(&a, "backtest");
-	if (cli_load_config(ctx, &cfg) < 0)
-		goto out_args;
-	by = cli_split_commas(cli_get(&a, "by"), &nby);
-	if (cli_get(&a, "scenario")) {
-		if (scenario_load(cli_get(&a, "scenario"), &sc) < 0 ||
-		    scenario_check(&sc, (const char *const *)by, nby) < 0)
-			goto out;
-	}
-	st = cli_open_store(ctx, 0);
-	if (!st)
-		goto out;
-	if (series_build(st, &cfg, &q, (const char *const *)by, nby, &s) < 0)
-		goto out;
-
-	size_t n = s.ndays;
-	int64_t last = s.from_day + (int64_t)n - 1;
+	size_t n = s->ndays;
+	int64_t last = s->from_day + (int64_t)n - 1;
 	int64_t mfirst = 0, mlast = 0, qfirst = 0, qlast = 0;
 	if (n) {
 		period_of(last + 1, 0, &mfirst, &mlast);
@@ -198,19 +202,23 @@ int cmd_forecast(int argc, char **argv, struct cli_ctx *ctx)
 	/* Forecast far enough for the horizon and the quarter end. */
 	size_t need = n ? (size_t)(qlast - last) : 0;
 	size_t H = hz > need ? hz : need;
+	run->last = last;
+	run->mlast = mlast;
+	run->qlast = qlast;
+	run->H = H;
 	struct fc_opts fo = { .horizon = H, .level = level, .first_wday = -1 };
-	fs = xcalloc(s.nscopes + 1, sizeof *fs);
+	run->fs = xcalloc(s->nscopes + 1, sizeof *run->fs);
 	y = xmalloc((n + 1) * sizeof *y);
-	for (size_t k = 0; k < s.nscopes; k++) {
-		struct fseries *f = &fs[k];
+	for (size_t k = 0; k < s->nscopes; k++) {
+		struct fseries *f = &run->fs[k];
 		for (size_t t = 0; t < n; t++)
-			y[t] = money_to_double(s.amt[k * n + t]);
+			y[t] = money_to_double(s->amt[k * n + t]);
 		f->pts = xmalloc(H * sizeof *f->pts);
 		if (forecast_series(y, n, &fo, f->pts, &f->info) < 0)
 			goto out;
-		const char *const *vals = s.vals + k * s.ndims;
+		const char *const *vals = s->vals + k * s->ndims;
 		for (size_t h = 0; h < H; h++) {
-			double m = scenario_factor(&sc, (const char *const *)by, vals, nby, last + 1 + (int64_t)h);
+			double m = scenario_factor(sc, (const char *const *)by, vals, nby, last + 1 + (int64_t)h);
 			f->pts[h].yhat *= m;
 			f->pts[h].lo *= m;
 			f->pts[h].hi *= m;
@@ -225,82 +233,167 @@ int cmd_forecast(int argc, char **argv, struct cli_ctx *ctx)
 		f->month.end = mlast;
 		f->quarter.end = qlast;
 		/* Actuals to date: recurring days plus one-time charges in the period. */
-		for (int64_t d = mfirst > s.from_day ? mfirst : s.from_day; d <= last; d++)
-			f->month.actual += s.amt[k * n + (size_t)(d - s.from_day)];
-		for (int64_t d = qfirst > s.from_day ? qfirst : s.from_day; d <= last; d++)
-			f->quarter.actual += s.amt[k * n + (size_t)(d - s.from_day)];
-		for (size_t i = 0; i < s.not; i++) {
-			if (s.ot[i].scope != k)
+		for (int64_t d = mfirst > s->from_day ? mfirst : s->from_day; d <= last; d++)
+			f->month.actual += s->amt[k * n + (size_t)(d - s->from_day)];
+		for (int64_t d = qfirst > s->from_day ? qfirst : s->from_day; d <= last; d++)
+			f->quarter.actual += s->amt[k * n + (size_t)(d - s->from_day)];
+		for (size_t i = 0; i < s->not; i++) {
+			if (s->ot[i].scope != k)
 				continue;
-			if (s.ot[i].day >= mfirst && s.ot[i].day <= last)
-				f->month.actual += s.ot[i].amount;
-			if (s.ot[i].day >= qfirst && s.ot[i].day <= last)
-				f->quarter.actual += s.ot[i].amount;
+			if (s->ot[i].day >= mfirst && s->ot[i].day <= last)
+				f->month.actual += s->ot[i].amount;
+			if (s->ot[i].day >= qfirst && s->ot[i].day <= last)
+				f->quarter.actual += s->ot[i].amount;
 		}
-		if (backtest) {
+		if (run->backtest) {
 			struct fc_opts bo = { .horizon = hz, .level = level, .first_wday = -1 };
 			f->bt_ok = n >= hz + 14 && forecast_backtest(y, n, &bo, &f->bt) == 0;
 		}
 	}
+	rc = 0;
+out:
+	free(y);
+	return rc;
+}
 
-	if (fmt == FMT_JSON) {
-		FILE *o = stdout;
-		char hf[11] = "", ht[11] = "";
-		if (n) {
-			format_day(s.from_day, hf);
-			format_day(last, ht);
-		}
-		fprintf(o, "{\"horizon_days\":%zu,\"level\":", hz);
-		json_num(o, level);
-		fprintf(o, ",\"currency\":");
-		json_str(o, s.currency);
-		fprintf(o, ",\"cost_metric\":\"%s\",\"history_from\":\"%s\",\"history_to\":\"%s\",\"series\":[",
-			cli_cost_name(q.amount), hf, ht);
-		for (size_t k = 0; k < s.nscopes; k++) {
-			struct fseries *f = &fs[k];
-			fprintf(o, "%s{\"scope\":", k ? "," : "");
-			scope_json(o, &s, k);
-			fprintf(o, ",\"model\":");
-			json_str(o, f->info.model);
-			fprintf(o, ",\"points\":[");
-			for (size_t h = 0; h < hz; h++) {
-				char d[11];
-				format_day(last + 1 + (int64_t)h, d);
-				fprintf(o, "%s{\"date\":\"%s\",\"yhat\":", h ? "," : "", d);
-				json_num(o, f->pts[h].yhat);
-				fprintf(o, ",\"lo\":");
-				json_num(o, f->pts[h].lo);
-				fprintf(o, ",\"hi\":");
-				json_num(o, f->pts[h].hi);
-				fputc('}', o);
-			}
-			fprintf(o, "],\"total\":");
-			json_num(o, f->total);
-			json_proj(o, "month_end", &f->month);
-			json_proj(o, "quarter_end", &f->quarter);
-			if (backtest) {
-				fprintf(o, ",\"backtest\":");
-				if (!f->bt_ok) {
-					fprintf(o, "null");
-				} else {
-					fprintf(o, "{\"horizon_days\":%zu,\"model\":", f->bt.horizon);
-					json_str(o, f->bt.model);
-					fprintf(o, ",\"mape\":");
-					json_num(o, f->bt.mape);
-					fprintf(o, ",\"total_error_pct\":");
-					json_num(o, f->bt.total_err);
-					fprintf(o, ",\"coverage_pct\":");
-					json_num(o, f->bt.coverage);
-					fprintf(o, ",\"seasonal_naive_mape\":");
-					json_num(o, f->bt.naive_mape);
-					fprintf(o, ",\"seasonal_naive_total_error_pct\":");
-					json_num(o, f->bt.naive_total_err);
-					fputc('}', o);
-				}
-			}
+static void print_json(const struct fc_run *run, int amount, FILE *o)
+{
+	const struct series_set *sp = &run->s;
+	const struct fseries *fs = run->fs;
+	size_t n = sp->ndays, hz = run->hz;
+	int64_t last = run->last;
+	double level = run->level;
+	int backtest = run->backtest;
+	char hf[11] = "", ht[11] = "";
+	if (n) {
+		format_day(sp->from_day, hf);
+		format_day(last, ht);
+	}
+	fprintf(o, "{\"horizon_days\":%zu,\"level\":", hz);
+	json_num(o, level);
+	fprintf(o, ",\"currency\":");
+	json_str(o, sp->currency);
+	fprintf(o, ",\"cost_metric\":\"%s\",\"history_from\":\"%s\",\"history_to\":\"%s\",\"series\":[",
+		cli_cost_name(amount), hf, ht);
+	for (size_t k = 0; k < sp->nscopes; k++) {
+		const struct fseries *f = &fs[k];
+		fprintf(o, "%s{\"scope\":", k ? "," : "");
+		scope_json(o, sp, k);
+		fprintf(o, ",\"model\":");
+		json_str(o, f->info.model);
+		fprintf(o, ",\"points\":[");
+		for (size_t h = 0; h < hz; h++) {
+			char d[11];
+			format_day(last + 1 + (int64_t)h, d);
+			fprintf(o, "%s{\"date\":\"%s\",\"yhat\":", h ? "," : "", d);
+			json_num(o, f->pts[h].yhat);
+			fprintf(o, ",\"lo\":");
+			json_num(o, f->pts[h].lo);
+			fprintf(o, ",\"hi\":");
+			json_num(o, f->pts[h].hi);
 			fputc('}', o);
 		}
-		fprintf(o, "]}\n");
+		fprintf(o, "],\"total\":");
+		json_num(o, f->total);
+		json_proj(o, "month_end", &f->month);
+		json_proj(o, "quarter_end", &f->quarter);
+		if (backtest) {
+			fprintf(o, ",\"backtest\":");
+			if (!f->bt_ok) {
+				fprintf(o, "null");
+			} else {
+				fprintf(o, "{\"horizon_days\":%zu,\"model\":", f->bt.horizon);
+				json_str(o, f->bt.model);
+				fprintf(o, ",\"mape\":");
+				json_num(o, f->bt.mape);
+				fprintf(o, ",\"total_error_pct\":");
+				json_num(o, f->bt.total_err);
+				fprintf(o, ",\"coverage_pct\":");
+				json_num(o, f->bt.coverage);
+				fprintf(o, ",\"seasonal_naive_mape\":");
+				json_num(o, f->bt.naive_mape);
+				fprintf(o, ",\"seasonal_naive_total_error_pct\":");
+				json_num(o, f->bt.naive_total_err);
+				fputc('}', o);
+			}
+		}
+		fputc('}', o);
+	}
+	fprintf(o, "]}\n");
+}
+
+static int cli_forecast_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+{
+	struct report_query q = { 0 };
+	struct fc_run run = { 0 };
+	struct scenario sc = { 0 };
+	size_t nby = 0;
+	char **by = NULL;
+	int rc = CLI_EUSAGE;
+	if (fc_opts(a, &q, &run) < 0)
+		goto out;
+	rc = -1;
+	by = cli_split_commas(cli_get(a, "by"), &nby);
+	if (cli_get(a, "scenario") &&
+	    (scenario_load(cli_get(a, "scenario"), &sc) < 0 || scenario_check(&sc, (const char *const *)by, nby) < 0))
+		goto out;
+	if (fc_compute(st, cfg, &q, by, nby, &sc, &run) < 0)
+		goto out;
+	print_json(&run, q.amount, out);
+	rc = 0;
+out:
+	fc_release(&run);
+	scenario_release(&sc);
+	cli_strv_free(by, nby);
+	return rc;
+}
+
+const struct cli_json_cmd cli_forecast_cmd = { "forecast", opts, sizeof opts / sizeof opts[0], cli_forecast_json,
+					       "spend forecast with prediction intervals and scenarios" };
+
+int cmd_forecast(int argc, char **argv, struct cli_ctx *ctx)
+{
+	struct cli_args a;
+	struct config cfg;
+	struct report_query q = { 0 };
+	struct scenario sc = { 0 };
+	struct fc_run run = { 0 };
+	struct store *st = NULL;
+	char **by = NULL;
+	size_t nby = 0;
+	int rc = EXIT_FAIL;
+
+	cli_parse(&a, opts, sizeof opts / sizeof opts[0], argc, argv, usage, desc);
+	enum out_format fmt = cli_format(&a);
+	if (a.npos)
+		usage_error("forecast: unexpected argument '%s'", a.pos[0]);
+	if (fc_opts(&a, &q, &run) < 0) {
+		rc = EXIT_USAGE;
+		goto out_args;
+	}
+	size_t hz = run.hz;
+	double level = run.level;
+	int backtest = run.backtest;
+	if (cli_load_config(ctx, &cfg) < 0)
+		goto out_args;
+	by = cli_split_commas(cli_get(&a, "by"), &nby);
+	if (cli_get(&a, "scenario")) {
+		if (scenario_load(cli_get(&a, "scenario"), &sc) < 0 ||
+		    scenario_check(&sc, (const char *const *)by, nby) < 0)
+			goto out;
+	}
+	st = cli_open_store(ctx, 0);
+	if (!st)
+		goto out;
+	if (fc_compute(st, &cfg, &q, by, nby, &sc, &run) < 0)
+		goto out;
+	const struct series_set s = run.s;
+	const struct fseries *fs = run.fs;
+	size_t n = s.ndays;
+	int64_t last = run.last, mlast = run.mlast, qlast = run.qlast;
+
+	if (fmt == FMT_JSON) {
+		print_json(&run, q.amount, stdout);
 	} else if (fmt == FMT_CSV) {
 		const char **head = xcalloc(nby + 4, sizeof *head);
 		int *money = xcalloc(nby + 4, sizeof *money);
@@ -367,12 +460,7 @@ int cmd_forecast(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	rc = EXIT_OK;
 out:
-	if (fs)
-		for (size_t k = 0; k < s.nscopes; k++)
-			free(fs[k].pts);
-	free(fs);
-	free(y);
-	series_release(&s);
+	fc_release(&run);
 	scenario_release(&sc);
 	if (st)
 		st->ops->close(st);

@@ -139,11 +139,95 @@ static void fill_table(const struct gpu_result *res, struct table *t, int with_t
 	free(money);
 }
 
+/* --idle-threshold over the config's gpu: default; -1 (settings) or CLI_EUSAGE after reporting. */
+static int threshold_opt(const struct cli_args *a, const struct config *cfg, struct gpu_query *q)
+{
+	struct gpu_settings gs;
+	if (gpu_settings_read(cfg, &gs) < 0)
+		return -1;
+	q->idle_threshold = gs.idle_threshold;
+	const char *v = cli_get(a, "idle-threshold");
+	if (v) {
+		char *end;
+		q->idle_threshold = strtod(v, &end);
+		if (*end || end == v || q->idle_threshold < 0 || q->idle_threshold > 100) {
+			error("--idle-threshold: '%s' is not a percent from 0 to 100", v);
+			return CLI_EUSAGE;
+		}
+	}
+	return 0;
+}
+
+static char **by_or_host(const char *s, size_t *nby)
+{
+	char **by = cli_split_commas(s, nby);
+	if (!*nby) {
+		by = xrealloc(by, sizeof *by);
+		by[0] = xstrdup("host");
+		*nby = 1;
+	}
+	return by;
+}
+
+static void print_json(const struct gpu_result *r, const struct gpu_query *q, FILE *f)
+{
+	char from[11] = "", to[11] = "", b[32];
+	if (r->from_day <= r->to_day) {
+		format_day(r->from_day, from);
+		format_day(r->to_day, to);
+	}
+	fprintf(f, "{\"currency\":");
+	json_str(f, r->currency);
+	fprintf(f, ",\"cost_metric\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"idle_threshold\":", cli_cost_name(q->amount),
+		from, to);
+	num(q->idle_threshold, 4, b, sizeof b);
+	fprintf(f, "%s,\"by\":[", b);
+	for (size_t d = 0; d < r->nby; d++) {
+		fprintf(f, d ? "," : "");
+		json_str(f, r->by[d]);
+	}
+	fprintf(f, "],\"rows\":[");
+	for (size_t i = 0; i < r->nrows; i++) {
+		fprintf(f, i ? "," : "");
+		json_row(f, r, &r->rows[i]);
+	}
+	fprintf(f, "],\"total\":");
+	json_row(f, r, &r->total);
+	fprintf(f, ",\"unmatched_cost\":");
+	json_money(f, r->unmatched_cost);
+	fprintf(f, ",\"hosts\":%u,\"hosts_joined\":%u}\n", r->hosts, r->hosts_joined);
+}
+
+static int cli_gpu_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+{
+	struct gpu_query q = { 0 };
+	struct gpu_result r;
+	size_t nby = 0;
+	int rc;
+	if (cli_range_opts(a, &q.amount, &q.from_day, &q.to_day) < 0)
+		return CLI_EUSAGE;
+	q.where = cli_all(a, "where", &q.nwhere);
+	if ((rc = threshold_opt(a, cfg, &q)) < 0)
+		return rc;
+	char **by = by_or_host(cli_get(a, "by"), &nby);
+	q.by = (const char *const *)by;
+	q.nby = nby;
+	rc = gpu_query_run(st, cfg, &q, &r);
+	if (rc == 0) {
+		print_json(&r, &q, out);
+		gpu_query_release(&r);
+	}
+	cli_strv_free(by, nby);
+	return rc;
+}
+
+const struct cli_json_cmd cli_gpu_cmd = { "gpu", opts, sizeof opts / sizeof opts[0], cli_gpu_json,
+					  "GPU hours, utilization, idle hours and idle cost" };
+
 int cmd_gpu(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct cli_args a;
 	struct config cfg;
-	struct gpu_settings gs;
 	struct gpu_query q = { 0 };
 	struct gpu_result r;
 	struct store *st = NULL;
@@ -155,31 +239,19 @@ int cmd_gpu(int argc, char **argv, struct cli_ctx *ctx)
 	enum out_format fmt = cli_format(&a);
 	if (a.npos)
 		usage_error("gpu: unexpected argument '%s'", a.pos[0]);
-	q.amount = cli_parse_cost(cli_get(&a, "cost"));
-	q.from_day = INT64_MIN;
-	q.to_day = INT64_MAX;
-	if (cli_get(&a, "from") && parse_day(cli_get(&a, "from"), &q.from_day) < 0)
-		usage_error("--from: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "from"));
-	if (cli_get(&a, "to") && parse_day(cli_get(&a, "to"), &q.to_day) < 0)
-		usage_error("--to: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "to"));
+	if (cli_range_opts(&a, &q.amount, &q.from_day, &q.to_day) < 0) {
+		rc = EXIT_USAGE;
+		goto out_args;
+	}
 	q.where = cli_all(&a, "where", &q.nwhere);
 	if (cli_load_config(ctx, &cfg) < 0)
 		goto out_args;
-	if (gpu_settings_read(&cfg, &gs) < 0)
+	int trc = threshold_opt(&a, &cfg, &q);
+	if (trc < 0) {
+		rc = trc == CLI_EUSAGE ? EXIT_USAGE : EXIT_FAIL;
 		goto out;
-	q.idle_threshold = gs.idle_threshold;
-	if (cli_get(&a, "idle-threshold")) {
-		char *end;
-		q.idle_threshold = strtod(cli_get(&a, "idle-threshold"), &end);
-		if (*end || end == cli_get(&a, "idle-threshold") || q.idle_threshold < 0 || q.idle_threshold > 100)
-			usage_error("--idle-threshold: '%s' is not a percent from 0 to 100", cli_get(&a, "idle-threshold"));
 	}
-	by = cli_split_commas(cli_get(&a, "by"), &nby);
-	if (!nby) {
-		by = xrealloc(by, sizeof *by);
-		by[0] = xstrdup("host");
-		nby = 1;
-	}
+	by = by_or_host(cli_get(&a, "by"), &nby);
 	q.by = (const char *const *)by;
 	q.nby = nby;
 	st = cli_open_store(ctx, 0);
@@ -193,26 +265,7 @@ int cmd_gpu(int argc, char **argv, struct cli_ctx *ctx)
 		format_day(r.to_day, to);
 	}
 	if (fmt == FMT_JSON) {
-		char b[32];
-		printf("{\"currency\":");
-		json_str(stdout, r.currency);
-		printf(",\"cost_metric\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"idle_threshold\":", cli_cost_name(q.amount), from, to);
-		num(q.idle_threshold, 4, b, sizeof b);
-		printf("%s,\"by\":[", b);
-		for (size_t d = 0; d < r.nby; d++) {
-			printf(d ? "," : "");
-			json_str(stdout, r.by[d]);
-		}
-		printf("],\"rows\":[");
-		for (size_t i = 0; i < r.nrows; i++) {
-			printf(i ? "," : "");
-			json_row(stdout, &r, &r.rows[i]);
-		}
-		printf("],\"total\":");
-		json_row(stdout, &r, &r.total);
-		printf(",\"unmatched_cost\":");
-		json_money(stdout, r.unmatched_cost);
-		printf(",\"hosts\":%u,\"hosts_joined\":%u}\n", r.hosts, r.hosts_joined);
+		print_json(&r, &q, stdout);
 	} else {
 		struct table t;
 		fill_table(&r, &t, fmt == FMT_TABLE);

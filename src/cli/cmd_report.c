@@ -193,6 +193,52 @@ out:
 	return rc;
 }
 
+static int cli_report_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+{
+	struct report_query q = { 0 };
+	struct report_result r;
+	size_t nby = 0;
+	if (cli_query_opts(a, &q) < 0)
+		return CLI_EUSAGE;
+	q.no_shared = cli_has(a, "no-shared");
+	char **by = cli_by_or_default(cli_get(a, "by"), cfg, &nby);
+	q.by = (const char *const *)by;
+	q.nby = nby;
+	int rc = report_run(st, cfg, &q, &r);
+	if (rc == 0) {
+		print_json(&r, &q, out);
+		report_release(&r);
+	}
+	cli_strv_free(by, nby);
+	return rc;
+}
+
+int cli_report_csv(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+{
+	struct report_query q = { 0 };
+	struct report_result r;
+	size_t nby = 0;
+	if (cli_query_opts(a, &q) < 0)
+		return CLI_EUSAGE;
+	q.no_shared = cli_has(a, "no-shared");
+	char **by = cli_by_or_default(cli_get(a, "by"), cfg, &nby);
+	q.by = (const char *const *)by;
+	q.nby = nby;
+	int rc = report_run(st, cfg, &q, &r);
+	if (rc == 0) {
+		struct table t;
+		fill_table(&r, &t);
+		table_print_csv(&t, out);
+		table_release(&t);
+		report_release(&r);
+	}
+	cli_strv_free(by, nby);
+	return rc;
+}
+
+const struct cli_json_cmd cli_report_cmd = { "report", opts, sizeof opts / sizeof opts[0], cli_report_json,
+					     "cost allocation, showback and chargeback by any dimension" };
+
 int cmd_report(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct cli_args a;
@@ -208,7 +254,10 @@ int cmd_report(int argc, char **argv, struct cli_ctx *ctx)
 	enum out_format fmt = cli_format(&a);
 	if (a.npos)
 		usage_error("report: unexpected argument '%s'", a.pos[0]);
-	cli_query_from_args(&a, &q);
+	if (cli_query_opts(&a, &q) < 0) {
+		rc = EXIT_USAGE;
+		goto out_args;
+	}
 	q.no_shared = cli_has(&a, "no-shared");
 	if (cli_load_config(ctx, &cfg) < 0)
 		goto out_args;

@@ -18,6 +18,7 @@ static const char desc[] =
 
 struct ctx {
 	enum out_format fmt;
+	FILE *out;                 /* FMT_JSON */
 	struct table t;
 	int n;
 };
@@ -27,23 +28,23 @@ static int on_source(void *arg, const struct source_rec *s)
 	struct ctx *c = arg;
 	char num[32], from[11], to[11];
 	if (c->fmt == FMT_JSON) {
-		printf("%s{\"id\":%" PRId64 ",\"kind\":", c->n++ ? "," : "", s->id);
-		json_str(stdout, s->kind);
-		printf(",\"path\":");
-		json_str(stdout, s->path);
-		printf(",\"sha256\":\"%s\",\"bytes\":%" PRIu64 ",\"ingested_at\":", s->sha256, s->bytes);
-		json_str(stdout, s->ingested_at);
-		printf(",\"status\":");
-		json_str(stdout, s->status);
+		fprintf(c->out, "%s{\"id\":%" PRId64 ",\"kind\":", c->n++ ? "," : "", s->id);
+		json_str(c->out, s->kind);
+		fprintf(c->out, ",\"path\":");
+		json_str(c->out, s->path);
+		fprintf(c->out, ",\"sha256\":\"%s\",\"bytes\":%" PRIu64 ",\"ingested_at\":", s->sha256, s->bytes);
+		json_str(c->out, s->ingested_at);
+		fprintf(c->out, ",\"status\":");
+		json_str(c->out, s->status);
 		format_day(s->min_day, from);
 		format_day(s->max_day, to);
-		printf(",\"from\":\"%s\",\"to\":\"%s\",\"rows\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64
+		fprintf(c->out, ",\"from\":\"%s\",\"to\":\"%s\",\"rows\":%" PRIu64 ",\"accepted\":%" PRIu64 ",\"rejected\":%" PRIu64
 		       ",\"totals\":{", from, to, s->rows_total, s->rows_accepted, s->rows_rejected);
 		for (int a = 0; a < FA__COUNT; a++) {
-			printf("%s\"%s\":", a ? "," : "", focus_amount_names[a]);
-			json_money(stdout, s->total[a]);
+			fprintf(c->out, "%s\"%s\":", a ? "," : "", focus_amount_names[a]);
+			json_money(c->out, s->total[a]);
 		}
-		printf("},\"extra_columns\":%s,\"warnings\":%s}", s->extras_json ? s->extras_json : "[]",
+		fprintf(c->out, "},\"extra_columns\":%s,\"warnings\":%s}", s->extras_json ? s->extras_json : "[]",
 		       s->warnings_json ? s->warnings_json : "{}");
 		return 0;
 	}
@@ -65,6 +66,19 @@ static int on_source(void *arg, const struct source_rec *s)
 	return 0;
 }
 
+static int cli_sources_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+{
+	struct ctx c = { .fmt = FMT_JSON, .out = out };
+	fprintf(out, "{\"sources\":[");
+	if (st->ops->source_scan(st, on_source, &c) < 0)
+		return -1;
+	fprintf(out, "]}\n");
+	return 0;
+}
+
+const struct cli_json_cmd cli_sources_cmd = { "sources", opts, sizeof opts / sizeof opts[0], cli_sources_json,
+					      "what was ingested: files, rows accepted/rejected, cost totals" };
+
 int cmd_sources(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct cli_args a;
@@ -72,6 +86,7 @@ int cmd_sources(int argc, char **argv, struct cli_ctx *ctx)
 	int rc = EXIT_FAIL;
 	cli_parse(&a, opts, sizeof opts / sizeof opts[0], argc, argv, usage, desc);
 	c.fmt = cli_format(&a);
+	c.out = stdout;
 	if (a.npos)
 		usage_error("sources: unexpected argument '%s'", a.pos[0]);
 	struct store *st = cli_open_store(ctx, 0);
@@ -82,7 +97,7 @@ int cmd_sources(int argc, char **argv, struct cli_ctx *ctx)
 	static const int money[] = { 0, 0, 0, 0, 2, 2, 1, 1, 1, 1 };
 	table_init(&c.t, 10, head, money);
 	if (c.fmt == FMT_JSON)
-		printf("{\"sources\":[");
+		fprintf(c.out, "{\"sources\":[");
 	if (st->ops->source_scan(st, on_source, &c) < 0) {
 		table_release(&c.t);
 		st->ops->close(st);

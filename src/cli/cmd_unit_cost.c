@@ -43,7 +43,8 @@ static void human_unit(money_t v, char *out)
 	money_format(v, out, 2, frac);
 }
 
-static void print_json(const struct unit_result *r, const char *metric, const char *const *by, size_t nby, int amount)
+static void print_json(const struct unit_result *r, const char *metric, const char *const *by, size_t nby, int amount,
+		       FILE *f)
 {
 	static const char *cn[] = { "billed", "effective", "list", "contracted" };
 	char from[11] = "", to[11] = "";
@@ -51,52 +52,52 @@ static void print_json(const struct unit_result *r, const char *metric, const ch
 		format_day(r->from_day, from);
 		format_day(r->to_day, to);
 	}
-	printf("{\"metric\":");
-	json_str(stdout, metric);
-	printf(",\"builtin\":%s,\"unit\":", r->builtin ? "true" : "false");
-	json_str(stdout, r->units_desc);
-	printf(",\"currency\":");
-	json_str(stdout, r->currency);
-	printf(",\"cost_metric\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"by\":[", cn[amount], from, to);
+	fprintf(f, "{\"metric\":");
+	json_str(f, metric);
+	fprintf(f, ",\"builtin\":%s,\"unit\":", r->builtin ? "true" : "false");
+	json_str(f, r->units_desc);
+	fprintf(f, ",\"currency\":");
+	json_str(f, r->currency);
+	fprintf(f, ",\"cost_metric\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"by\":[", cn[amount], from, to);
 	for (size_t d = 0; d < nby; d++) {
-		printf(d ? "," : "");
-		json_str(stdout, by[d]);
+		fprintf(f, d ? "," : "");
+		json_str(f, by[d]);
 	}
-	printf("],\"rows\":[");
+	fprintf(f, "],\"rows\":[");
 	for (size_t i = 0; i < r->nrows; i++) {
 		const struct unit_row *u = &r->rows[i];
-		printf(i ? ",{" : "{");
+		fprintf(f, i ? ",{" : "{");
 		for (size_t d = 0; d < nby; d++) {
-			json_str(stdout, by[d]);
-			putchar(':');
-			json_str(stdout, u->vals[d]);
-			putchar(',');
+			json_str(f, by[d]);
+			fputc(':', f);
+			json_str(f, u->vals[d]);
+			fputc(',', f);
 		}
-		printf("\"cost\":");
-		json_money(stdout, u->cost);
-		printf(",\"units\":");
-		json_money(stdout, u->units);
-		printf(",\"unit_cost\":");
+		fprintf(f, "\"cost\":");
+		json_money(f, u->cost);
+		fprintf(f, ",\"units\":");
+		json_money(f, u->units);
+		fprintf(f, ",\"unit_cost\":");
 		if (u->has_unit_cost)
-			json_money(stdout, u->unit_cost);
+			json_money(f, u->unit_cost);
 		else
-			printf("null");
-		printf("}");
+			fprintf(f, "null");
+		fprintf(f, "}");
 	}
-	printf("],\"total\":{\"cost\":");
-	json_money(stdout, r->cost);
-	printf(",\"units\":");
-	json_money(stdout, r->units);
-	printf(",\"unit_cost\":");
+	fprintf(f, "],\"total\":{\"cost\":");
+	json_money(f, r->cost);
+	fprintf(f, ",\"units\":");
+	json_money(f, r->units);
+	fprintf(f, ",\"unit_cost\":");
 	if (r->has_unit_cost)
-		json_money(stdout, r->unit_cost);
+		json_money(f, r->unit_cost);
 	else
-		printf("null");
-	printf("},\"cost_without_units\":");
-	json_money(stdout, r->cost_without_units);
-	printf(",\"units_without_cost\":");
-	json_money(stdout, r->units_without_cost);
-	printf("}\n");
+		fprintf(f, "null");
+	fprintf(f, "},\"cost_without_units\":");
+	json_money(f, r->cost_without_units);
+	fprintf(f, ",\"units_without_cost\":");
+	json_money(f, r->units_without_cost);
+	fprintf(f, "}\n");
 }
 
 static void fill(const struct unit_result *r, const char *const *by, size_t nby, struct table *t, int exact)
@@ -135,6 +136,44 @@ static void fill(const struct unit_result *r, const char *const *by, size_t nby,
 	free(money);
 }
 
+/* The options before the config: --metric, --cost, --from, --to, --where, --all-cost. 0 or CLI_EUSAGE. */
+static int unit_opts(const struct cli_args *a, struct unit_query *q)
+{
+	q->metric = cli_get(a, "metric");
+	if (!q->metric || !*q->metric) {
+		error("unit-cost: --metric NAME is required (a metric from 'aicost ingest metrics', or tokens, "
+		      "1k_tokens, 1m_tokens, requests)");
+		return CLI_EUSAGE;
+	}
+	if (cli_range_opts(a, &q->amount, &q->from_day, &q->to_day) < 0)
+		return CLI_EUSAGE;
+	q->where = cli_all(a, "where", &q->nwhere);
+	q->all_cost = cli_has(a, "all-cost");
+	return 0;
+}
+
+static int cli_unit_cost_json(const struct cli_args *a, struct store *st, const struct config *cfg, FILE *out)
+{
+	struct unit_query q = { 0 };
+	struct unit_result r;
+	size_t nby = 0;
+	if (unit_opts(a, &q) < 0)
+		return CLI_EUSAGE;
+	char **by = cli_split_commas(cli_get(a, "by"), &nby);
+	q.by = (const char *const *)by;
+	q.nby = nby;
+	int rc = unit_cost_run(st, cfg, &q, &r);
+	if (rc == 0) {
+		print_json(&r, q.metric, q.by, nby, q.amount, out);
+		unit_cost_release(&r);
+	}
+	cli_strv_free(by, nby);
+	return rc;
+}
+
+const struct cli_json_cmd cli_unit_cost_cmd = { "unit-cost", opts, sizeof opts / sizeof opts[0], cli_unit_cost_json,
+						"cost per business unit (per prediction, per 1K tokens, per transaction)" };
+
 int cmd_unit_cost(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct cli_args a;
@@ -150,19 +189,10 @@ int cmd_unit_cost(int argc, char **argv, struct cli_ctx *ctx)
 	enum out_format fmt = cli_format(&a);
 	if (a.npos)
 		usage_error("unit-cost: unexpected argument '%s'", a.pos[0]);
-	q.metric = cli_get(&a, "metric");
-	if (!q.metric || !*q.metric)
-		usage_error("unit-cost: --metric NAME is required (a metric from 'aicost ingest metrics', or tokens, "
-			    "1k_tokens, 1m_tokens, requests)");
-	q.amount = cli_parse_cost(cli_get(&a, "cost"));
-	q.from_day = INT64_MIN;
-	q.to_day = INT64_MAX;
-	if (cli_get(&a, "from") && parse_day(cli_get(&a, "from"), &q.from_day) < 0)
-		usage_error("--from: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "from"));
-	if (cli_get(&a, "to") && parse_day(cli_get(&a, "to"), &q.to_day) < 0)
-		usage_error("--to: '%s' is not a date (YYYY-MM-DD)", cli_get(&a, "to"));
-	q.where = cli_all(&a, "where", &q.nwhere);
-	q.all_cost = cli_has(&a, "all-cost");
+	if (unit_opts(&a, &q) < 0) {
+		rc = EXIT_USAGE;
+		goto out_args;
+	}
 	if (cli_load_config(ctx, &cfg) < 0)
 		goto out_args;
 	by = cli_split_commas(cli_get(&a, "by"), &nby);
@@ -174,7 +204,7 @@ int cmd_unit_cost(int argc, char **argv, struct cli_ctx *ctx)
 	if (unit_cost_run(st, &cfg, &q, &r) < 0)
 		goto out;
 	if (fmt == FMT_JSON) {
-		print_json(&r, q.metric, q.by, nby, q.amount);
+		print_json(&r, q.metric, q.by, nby, q.amount, stdout);
 	} else {
 		struct table t;
 		fill(&r, q.by, nby, &t, fmt == FMT_CSV);

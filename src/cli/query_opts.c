@@ -18,26 +18,61 @@ const char *cli_cost_name(int amount)
 	return amount >= 0 && amount < 4 ? cost_names[amount] : "effective";
 }
 
+int cli_cost_opt(const char *s, int *amount)
+{
+	*amount = FA_EFFECTIVE;
+	if (!s)
+		return 0;
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, cost_names[i])) {
+			*amount = i;
+			return 0;
+		}
+	error("--cost: '%s' is not one of billed, effective, list, contracted", s);
+	return CLI_EUSAGE;
+}
+
+int cli_day_opt(const struct cli_args *a, const char *name, int64_t *day)
+{
+	const char *v = cli_get(a, name);
+	if (v && parse_day(v, day) < 0) {
+		error("--%s: '%s' is not a date (YYYY-MM-DD)", name, v);
+		return CLI_EUSAGE;
+	}
+	return 0;
+}
+
+int cli_range_opts(const struct cli_args *a, int *amount, int64_t *from, int64_t *to)
+{
+	*from = INT64_MIN;
+	*to = INT64_MAX;
+	if (cli_cost_opt(cli_get(a, "cost"), amount) < 0 || cli_day_opt(a, "from", from) < 0 ||
+	    cli_day_opt(a, "to", to) < 0)
+		return CLI_EUSAGE;
+	return 0;
+}
+
+int cli_query_opts(const struct cli_args *a, struct report_query *q)
+{
+	if (cli_range_opts(a, &q->amount, &q->from_day, &q->to_day) < 0)
+		return CLI_EUSAGE;
+	q->where = cli_all(a, "where", &q->nwhere);
+	return 0;
+}
+
+/* The exiting forms, for commands whose bad options end the process. */
 int cli_parse_cost(const char *s)
 {
-	if (!s)
-		return FA_EFFECTIVE;
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, cost_names[i]))
-			return i;
-	usage_error("--cost: '%s' is not one of billed, effective, list, contracted", s);
+	int amount;
+	if (cli_cost_opt(s, &amount) < 0)
+		exit(EXIT_USAGE);
+	return amount;
 }
 
 void cli_query_from_args(const struct cli_args *a, struct report_query *q)
 {
-	q->amount = cli_parse_cost(cli_get(a, "cost"));
-	q->from_day = INT64_MIN;
-	q->to_day = INT64_MAX;
-	if (cli_get(a, "from") && parse_day(cli_get(a, "from"), &q->from_day) < 0)
-		usage_error("--from: '%s' is not a date (YYYY-MM-DD)", cli_get(a, "from"));
-	if (cli_get(a, "to") && parse_day(cli_get(a, "to"), &q->to_day) < 0)
-		usage_error("--to: '%s' is not a date (YYYY-MM-DD)", cli_get(a, "to"));
-	q->where = cli_all(a, "where", &q->nwhere);
+	if (cli_query_opts(a, q) < 0)
+		exit(EXIT_USAGE);
 }
 
 char **cli_split_commas(const char *s, size_t *n)

@@ -521,6 +521,8 @@ static const struct config_key keys[] = {
 	/* GPU telemetry: read by core/gpu_query.c (gpu_config_read). */
 	{ "gpu", CT_RAW, NULL, NULL, NULL, NULL, "GPU telemetry: idle_threshold (percent, default 5), max_gap and"
 	  " default_interval (seconds, default 600 and 60)" },
+	/* aicost serve: read by src/http/auth.c (tokens) and src/http/server.c. */
+	{ "server", CT_RAW, NULL, NULL, NULL, NULL, "aicost serve: tokens (name, sha256, role admin|team, team) (docs/server.md)" },
 };
 
 const struct config_key *config_keys(size_t *n)
