@@ -521,6 +521,9 @@ static const struct config_key keys[] = {
 	/* GPU telemetry: read by core/gpu_query.c (gpu_config_read). */
 	{ "gpu", CT_RAW, NULL, NULL, NULL, NULL, "GPU telemetry: idle_threshold (percent, default 5), max_gap and"
 	  " default_interval (seconds, default 600 and 60)" },
+	/* Savings recommendations: read by core/recommend.c (rec_settings_read). */
+	{ "recommend", CT_RAW, NULL, NULL, NULL, NULL, "savings recommendations: window, thresholds and guards per kind"
+	  " (docs/recommend.md)" },
 };
 
 const struct config_key *config_keys(size_t *n)
