@@ -203,7 +203,9 @@ void llm_stats_add(struct llm_stats *s, const struct llm_record *r)
 		}
 	}
 	if (r->prefix_h && r->prefix_chars) {
-		uint64_t pt = r->prompt_chars ? (uint64_t)((double)prompt * (double)r->prefix_chars / (double)r->prompt_chars)
+		/* The prefix's share of the prompt's characters, applied to its tokens (about 4 characters a token). */
+		uint64_t pt = r->prompt_chars ? (uint64_t)llround((double)prompt * (double)r->prefix_chars /
+								  (double)r->prompt_chars)
 					      : r->prefix_chars / 4;
 		if (pt > prompt)
 			pt = prompt;

@@ -216,6 +216,8 @@ int rec_llm_kinds(struct rec_ctx *c)
 	if (c->st->ops->llm_stat_scan(c->st, c->from, c->to, on_stat, &l) < 0)
 		goto out;
 	if (!l.n) {
+		rec_note(c, "no LLM request statistics in the window: llm-cache, llm-batch, llm-route and prompt-caching"
+			    " need a request log (JSONL) loaded with 'aicost ingest llm'");
 		rc = 0;
 		goto out;
 	}
