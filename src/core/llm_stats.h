@@ -36,7 +36,7 @@ struct llm_stats;
 #define LLM_CACHE_MIN_TOKENS 1024
 
 int llm_size_class(uint64_t tokens);
-/* Largest token count of class b. */
+/* Largest token count in classes <= b (classes 2-4 hold no whole count). */
 uint64_t llm_size_class_max(int b);
 
 struct llm_stats *llm_stats_new(void);
