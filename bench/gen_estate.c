@@ -281,6 +281,7 @@ struct host {
 	enum hcat c;
 	int inst, busy, idle_from, pattern;
 	double ulo, uhi, mem_gib;
+	int gap_day[2], gap_from, gap_len, miss_day;   /* telemetry noise: two 3-hour gaps, a day without */
 	char prov[16], name[64], rid[300], team[32];
 	const char *pod, *ns;
 };
@@ -434,6 +435,12 @@ static void make_host(struct host *h, int i, enum hcat c)
 		break;
 	}
 	h->idle_from = irand(5, days - 10);
+	/* Noise (not in --small): exporter gaps of 3 hours on two days, and a day without telemetry. */
+	h->gap_day[0] = small ? -1 : irand(0, days - 1);
+	h->gap_day[1] = small ? -1 : irand(0, days - 1);
+	h->gap_from = irand(0, SPD - 3 * 3600 / step - 1);
+	h->gap_len = 3 * 3600 / step;
+	h->miss_day = small || rnd() % 3 ? -1 : irand(1, days - 2);
 	h->pattern = irand(0, 3);
 	snprintf(h->team, sizeof h->team, "%s", teams[rnd() % 8]);
 	host_names(h, i);
@@ -483,15 +490,26 @@ static void host_tele(const struct host *h)
 			u[k] = util_of(h, g, day, k % SPD);
 			m[k] = mem_of(h, g, day) * 1024;
 		}
+		/* Idle machines still answer health checks: one short blip a day (2% of the day at most). */
+		if (!small && (h->c == H_IDLE || h->c == H_IDLE_LATE))
+			for (int d = 0; d < days; d++)
+				if (h->c == H_IDLE || d >= h->idle_from)
+					u[d * SPD + irand(0, SPD - 1)] = frand(20, 40);
 		for (int s = 0; s < 3; s++) {
 			fprintf(tele, "%s{\"metric\":{\"__name__\":\"%s\",\"gpu\":\"%d\",\"UUID\":\"GPU-%s-%d\","
 				      "\"modelName\":\"%s\",\"Hostname\":\"%s\",\"pod\":\"%s\",\"namespace\":\"%s\"},\"values\":[",
 				first_series ? "" : ",", metric[s], g, h->name, g, smi_name(e->model), h->name, h->pod, h->ns);
 			first_series = 0;
+			int any = 0;
 			for (int k = 0; k < n; k++) {
-				long t = (day0 + k / SPD) * 86400 + (long)(k % SPD) * step;
+				int d = k / SPD, ks = k % SPD;
+				if (d == h->miss_day ||
+				    ((d == h->gap_day[0] || d == h->gap_day[1]) && ks >= h->gap_from && ks < h->gap_from + h->gap_len))
+					continue;
+				long t = (day0 + d) * 86400 + (long)ks * step;
 				double v = s == 0 ? u[k] : s == 1 ? m[k] : e->gmem * 1024 - m[k];
-				fprintf(tele, "%s[%ld,\"%.1f\"]", k ? "," : "", t, v);
+				fprintf(tele, "%s[%ld,\"%.1f\"]", any ? "," : "", t, v);
+				any = 1;
 			}
 			fprintf(tele, "]}");
 		}

@@ -616,7 +616,8 @@ int recommend_run(struct store *st, const struct config *cfg, const struct recom
 		c.recs[k++] = *r;
 	}
 	c.nrecs = k;
-	qsort(c.recs, c.nrecs, sizeof *c.recs, rec_cmp);
+	if (c.nrecs)
+		qsort(c.recs, c.nrecs, sizeof *c.recs, rec_cmp);
 	res->recs = c.recs;
 	res->n = c.nrecs;
 	c.recs = NULL;

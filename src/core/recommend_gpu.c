@@ -304,6 +304,26 @@ int rec_gpu_load(struct rec_ctx *c)
 			hour_set(ho, d, h, 1, obs ? idle_now && idle : idle);
 		}
 	}
+	/*
+	 * A host joined to one ledger resource: its cost per day is that
+	 * resource's bill, also on days its telemetry is missing (the instance
+	 * was billed all the same); gpu_query only splits the days it saw.
+	 */
+	for (size_t i = 0; i < c->nhosts; i++) {
+		struct rec_host *ho = &c->hosts[i];
+		if (ho->res < 0)
+			continue;
+		ho->total_cost = 0;
+		for (int d = 0; d < c->ndays; d++) {
+			const struct rec_cell *cl = rec_cell_get(c, (uint32_t)ho->res, c->from + d);
+			money_t v = 0;
+			for (int k = 0; cl && k < PC__COUNT; k++)
+				v += cl->cost[k];
+			ho->cost[d] = v;
+			if (money_add(&ho->total_cost, v) < 0)
+				{ error("recommend: GPU cost overflows"); goto out; }
+		}
+	}
 	/* Workload of the host: its pods/namespaces, else its bill line. */
 	for (size_t i = 0; i < c->nhosts; i++) {
 		struct rec_host *ho = &c->hosts[i];
@@ -435,24 +455,29 @@ static void idle_gpu(struct rec_ctx *c, struct rec_host *ho)
 	cost_span(c, ho, &first, &last);
 	if (last < 0 || last < c->ndays - 3)
 		return;   /* gone before the end of the window */
-	/* The trailing run of idle days (a day without telemetry and without cost does not break it). */
+	/*
+	 * The trailing run of idle days. Busy time ends it; a day with too little
+	 * telemetry to judge (exporter down) neither ends it nor counts as idle,
+	 * but its cost is in the run's span like every other day's.
+	 */
 	int start = -1, idle_days = 0, end = -1;
 	double gh = 0, idle_h = 0;
-	money_t cost = 0;
 	for (int d = last; d >= 0; d--) {
-		if (!ho->ngpu[d] && ho->cost[d] == 0)
-			continue;
-		if (!idle_day(c, ho, d))
+		if (ho->gh[d] > 0 && ho->gh[d] - ho->idle_h[d] > c->set.idle_busy_share * ho->gh[d])
 			break;
+		if (!idle_day(c, ho, d))
+			continue;
 		if (end < 0)
 			end = d;
 		start = d;
 		idle_days++;
 		gh += ho->gh[d];
 		idle_h += ho->idle_h[d];
+	}
+	money_t cost = 0;
+	for (int d = start; start >= 0 && d <= end; d++)
 		if (money_add(&cost, ho->cost[d]) < 0)
 			return;
-	}
 	if (idle_days < c->set.idle_min_days || cost <= 0)
 		return;
 	int span = end - start + 1;
@@ -794,6 +819,12 @@ int rec_gpu_kinds(struct rec_ctx *c)
 			    " 'aicost ingest gpu' or 'aicost collect gpu'");
 		return 0;
 	}
+	int unpriced = 0;
+	for (size_t i = 0; i < c->nhosts; i++)
+		unpriced += c->hosts[i].total_cost == 0;
+	if (unpriced)
+		rec_note(c, "%d GPU host%s with telemetry but no cost (no bill line joined: ResourceId or hosts: in the"
+			    " config) cannot be priced and were not judged", unpriced, unpriced == 1 ? "" : "s");
 	/* Claim order over all hosts: idle first, then schedules, rightsizing, spot. */
 	for (size_t i = 0; i < c->nhosts; i++)
 		if (!claimed(c, &c->hosts[i]))

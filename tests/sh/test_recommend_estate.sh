@@ -36,7 +36,7 @@ def match(t, r):
     if t["kind"] != r["kind"] or t["resource_id"] != r["resource_id"]:
         return False
     return all(r["scope"].get(k) == v for k, v in t["scope"].items())
-used, hits, bad = set(), 0, []
+used, hits, bad, errs = set(), 0, [], []
 for t in truth:
     m = [i for i, r in enumerate(recs) if i not in used and match(t, r)]
     if not m:
@@ -46,6 +46,7 @@ for t in truth:
     hits += 1
     got, want = float(recs[m[0]]["monthly_savings"]), t["monthly_savings"]
     err = abs(got - want) / want if want else 0
+    errs.append(err)
     if err > 0.25:
         bad.append("%s %s: savings %.2f, truth %.2f (%.0f%% off)" % (t["kind"], t["resource_id"] or t["scope"], got, want, err * 100))
 extra = [r for i, r in enumerate(recs) if i not in used]
@@ -56,7 +57,8 @@ precision = hits / len(recs) if recs else 0
 total = sum(Decimal(str(r["monthly_savings"])) for r in recs)
 ok = recall >= 0.9 and precision >= 0.9 and not [b for b in bad if "off)" in b]
 ok = ok and total == Decimal(str(out["total_monthly_savings"]))
-print("test_recommend_estate: seed %s: %d truth, %d found, recall %.3f, precision %.3f" % (seed, len(truth), len(recs), recall, precision))
+print("test_recommend_estate: seed %s: %d truth, %d found, recall %.3f, precision %.3f, savings error mean %.2f%% max %.2f%%"
+      % (seed, len(truth), len(recs), recall, precision, 100 * sum(errs) / max(len(errs), 1), 100 * max(errs + [0])))
 for b in bad:
     print("  " + b)
 # Every finding explains itself: a period and numbers.
