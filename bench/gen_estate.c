@@ -459,7 +459,15 @@ static void host_bill(const struct host *h, double *day_cost)
 		snprintf(desc, sizeof desc, "Virtual Machines %s Linux", e->type + (strncmp(e->type, "Standard_", 9) ? 0 : 9));
 	else
 		snprintf(desc, sizeof desc, "Accelerator-optimized instance core and %s GPU running in Americas", e->model);
+	/* Azure meters name the size with spaces ("NC24ads A100 v4"); GCP bills do not name the machine type. */
 	snprintf(meter, sizeof meter, "%s", strcmp(h->prov, "GCP") ? e->type : "Instance Core");
+	if (!strcmp(h->prov, "Azure")) {
+		snprintf(meter, sizeof meter, "%s", e->type + (strncmp(e->type, "Standard_", 9) ? 0 : 9));
+		for (char *q = meter; *q; q++)
+			if (*q == '_')
+				*q = ' ';
+		snprintf(desc, sizeof desc, "Virtual Machines %s Series Linux", meter);
+	}
 	snprintf(tags, sizeof tags, "{\"team\":\"%s\",\"env\":\"prod\"}", h->team);
 	int committed = h->c == H_COMMITTED;
 	double list = e->price * 24, eff = committed ? list * 0.7 : list;

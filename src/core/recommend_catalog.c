@@ -187,14 +187,14 @@ static int find_key(const struct rec_inst *c, size_t n, const char *sq)
 /*
  * Instance types are whole tokens ("... Linux p4d.24xlarge Instance Hour",
  * "USE1-BoxUsage:g5.xlarge", "a2-highgpu-8g") or two of them (Azure meters:
- * "ND96asr v4"); each is compared squashed, so "Standard_ND96asr_v4" and
+ * "ND96asr v4", "NC24ads A100 v4"); each is compared squashed, so "Standard_ND96asr_v4" and
  * "ND96asr v4" are the same type. Never a substring: g2-standard-4 is not
  * g2-standard-48.
  */
 int rec_catalog_find_in(const struct rec_inst *c, size_t n, const char *text)
 {
 	const char *tok[64];
-	size_t len[64], nt = 0;
+	size_t len_[64], nt = 0;
 	if (!text)
 		return -1;
 	for (const char *p = text; *p && nt < 64;) {
@@ -205,24 +205,24 @@ int rec_catalog_find_in(const struct rec_inst *c, size_t n, const char *text)
 			p++;
 		if (p > b) {
 			tok[nt] = b;
-			len[nt++] = (size_t)(p - b);
+			len_[nt++] = (size_t)(p - b);
 		}
 	}
+	/* One, two or three consecutive tokens ("p4d.24xlarge", "ND96asr v4", "NC24ads A100 v4"). */
 	for (size_t i = 0; i < nt; i++) {
-		char sq[128], one[96];
-		if (len[i] >= sizeof one)
-			continue;
-		squash(tok[i], len[i], sq, sizeof sq);
-		int k = find_key(c, n, sq);
-		if (k >= 0)
-			return k;
-		if (i + 1 < nt && len[i] + len[i + 1] + 1 < sizeof one) {
-			memcpy(one, tok[i], len[i]);
-			one[len[i]] = '_';
-			memcpy(one + len[i] + 1, tok[i + 1], len[i + 1]);
-			squash(one, len[i] + len[i + 1] + 1, sq, sizeof sq);
-			if ((k = find_key(c, n, sq)) >= 0)
-				return k;
+		char one[160], sq[160];
+		size_t len = 0;
+		for (size_t k = i; k < nt && k < i + 3; k++) {
+			if (len + len_[k] + 1 >= sizeof one)
+				break;
+			if (k > i)
+				one[len++] = '_';
+			memcpy(one + len, tok[k], len_[k]);
+			len += len_[k];
+			squash(one, len, sq, sizeof sq);
+			int hit = find_key(c, n, sq);
+			if (hit >= 0)
+				return hit;
 		}
 	}
 	return -1;

@@ -233,12 +233,55 @@ static void test_settings(void **state)
 	err_sink = NULL;
 }
 
+static void test_catalog(void **state)
+{
+	(void)state;
+	struct rec_inst *cat;
+	size_t n;
+	assert_int_equal(rec_catalog_load(&cat, &n), 0);
+	assert_true(n >= 40);
+	static const struct { const char *text, *type; } cases[] = {
+		{ "$32.7726 per On Demand Linux p4d.24xlarge Instance Hour", "p4d.24xlarge" },
+		{ "USE1-BoxUsage:g5.xlarge", "g5.xlarge" },
+		{ "{\"InstanceType\":\"g6e.12xlarge\",\"OS\":\"Linux\"}", "g6e.12xlarge" },
+		{ "ND96asr v4", "Standard_ND96asr_v4" },
+		{ "NC24ads A100 v4", "Standard_NC24ads_A100_v4" },
+		{ "Virtual Machines Standard_NC4as_T4_v3 Linux", "Standard_NC4as_T4_v3" },
+		{ "a2-highgpu-8g", "a2-highgpu-8g" },
+		{ "g2-standard-4 8 vCPU", "g2-standard-4" },     /* not g2-standard-48 */
+		{ "g5.2xlarge", "g5.2xlarge" },                  /* not g5.24xlarge */
+		{ "m5.2xlarge Linux", NULL },
+		{ "A100 GPU running in Americas", NULL },
+		{ "", NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int k = rec_catalog_find_in(cat, n, cases[i].text);
+		if (!cases[i].type) {
+			if (k >= 0)
+				fail_msg("'%s' matched %s", cases[i].text, cat[k].type);
+			continue;
+		}
+		if (k < 0 || strcmp(cat[k].type, cases[i].type))
+			fail_msg("'%s': got %s, want %s", cases[i].text, k >= 0 ? cat[k].type : "none", cases[i].type);
+	}
+	assert_string_equal(rec_gpu_family("NVIDIA A100-SXM4-80GB"), "A100-80GB");
+	assert_string_equal(rec_gpu_family("NVIDIA A100-PCIE-40GB"), "A100-40GB");
+	assert_string_equal(rec_gpu_family("NVIDIA H100 80GB HBM3"), "H100");
+	assert_string_equal(rec_gpu_family("Tesla T4"), "T4");
+	assert_string_equal(rec_gpu_family("NVIDIA L4"), "L4");
+	assert_string_equal(rec_gpu_family("NVIDIA L40S"), "L40S");
+	assert_string_equal(rec_gpu_family("NVIDIA A10G"), "A10G");
+	assert_null(rec_gpu_family("NVIDIA L40"));
+	free(cat);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_size_classes),
 		cmocka_unit_test(test_stats_roundtrip),
 		cmocka_unit_test(test_settings),
+		cmocka_unit_test(test_catalog),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
