@@ -630,7 +630,7 @@ int recommend_run(struct store *st, const struct config *cfg, const struct recom
 	res->from_day = c.from;
 	res->to_day = c.to;
 	res->spend = c.spend;
-	res->monthly_spend = rec_monthly(c.spend, c.ndays);
+	res->monthly_spend = money_round(rec_monthly(c.spend, c.ndays), 6);
 	res->savings_share = res->monthly_spend > 0 ? money_to_double(res->total_monthly_savings) /
 							     money_to_double(res->monthly_spend) : 0;
 	snprintf(res->currency, sizeof res->currency, "%s", c.currency);

@@ -127,7 +127,9 @@ static int on_lbl(void *arg, uint32_t id, const char *pod, const char *ns, const
 		g->nlbl = nn;
 	}
 	char b[800];
-	snprintf(b, sizeof b, "%.250s %.250s %.250s", pod, ns, ct);
+	int n = snprintf(b, sizeof b, "%.250s %.250s %.250s", pod, ns, ct);
+	while (n > 0 && b[n - 1] == ' ')
+		b[--n] = 0;
 	g->lbl[id] = xstrdup(b);
 	return 0;
 }
@@ -435,6 +437,30 @@ static void host_scope(struct rec_ctx *c, struct recommendation *r, const struct
 	rec_scope(r, "host", ho->name);
 }
 
+/*
+ * How the host is paid for. Stopping or shrinking committed capacity saves
+ * money only once the commitment is used elsewhere: the evidence says so and
+ * the confidence drops.
+ */
+static void pricing_ev(const struct rec_ctx *c, const struct rec_host *ho, struct recommendation *r)
+{
+	if (ho->res < 0)
+		return;
+	const struct rec_res *x = &c->res[ho->res];
+	money_t all = 0;
+	for (int k = 0; k < PC__COUNT; k++)
+		all += x->cost[k];
+	if (all <= 0)
+		return;
+	double od = money_to_double(x->cost[PC_OD]) / money_to_double(all);
+	double com = money_to_double(x->cost[PC_COMMIT]) / money_to_double(all);
+	rec_ev_num(r, "on_demand_share", od);
+	if (com > 0.5) {
+		rec_ev_str(r, "pricing_note", "mostly committed capacity: the saving needs the commitment used elsewhere");
+		r->confidence *= 0.6;
+	}
+}
+
 static const char *inst_name(const struct rec_ctx *c, const struct rec_host *ho)
 {
 	return ho->res >= 0 && c->res[ho->res].inst >= 0 ? c->inst[c->res[ho->res].inst].type : "";
@@ -515,6 +541,7 @@ static void idle_gpu(struct rec_ctx *c, struct rec_host *ho)
 	rec_ev_num(r, "max_util_pct", mx);
 	rec_ev_money(r, "cost_in_period", cost);
 	rec_ev_str(r, "savings_formula", "cost_in_period x 30 / period_days");
+	pricing_ev(c, ho, r);
 	claim(c, ho, RK_IDLE_GPU, 0, 1);
 }
 
@@ -632,6 +659,7 @@ static void offpeak(struct rec_ctx *c, struct rec_host *ho)
 	rec_ev_money(r, "cost_in_period", cost);
 	rec_ev_money(r, "cost_in_off_hours", save);
 	rec_ev_str(r, "savings_formula", "sum over days of day cost x off hours of that weekday / 24, x 30 / period_days");
+	pricing_ev(c, ho, r);
 	claim(c, ho, RK_SCHEDULE_OFFPEAK, 168 - kept, 168);
 }
 
@@ -760,6 +788,7 @@ static void rightsize(struct rec_ctx *c, struct rec_host *ho)
 	rec_ev_int(r, "days_observed", days);
 	rec_ev_money(r, "cost_in_period", cost);
 	rec_ev_str(r, "savings_formula", "cost_in_period x (1 - target_price / price) x 30 / period_days");
+	pricing_ev(c, ho, r);
 	claim(c, ho, RK_RIGHTSIZE_GPU, T->price, E->price);
 }
 
