@@ -14,6 +14,9 @@
  * level chosen is the candidate whose worst net saving per day over all
  * lookbacks is largest, and the monthly saving is that worst case x 30.
  * Break-even utilisation = 1 - r: below it the commitment loses money.
+ * Existing commitments (CommitmentDiscountStatus Used/Unused) are reported in
+ * the notes with their utilisation and coverage; a provider whose existing
+ * commitments are used below break-even gets no new one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +148,16 @@ int rec_commitment(struct rec_ctx *c)
 		}
 		if (level <= 0 || worst_best <= 0)
 			continue;
+		/* Existing commitments of the provider used below break-even: more would only add waste. */
+		int underused = 0;
+		for (size_t i = 0; i < c->ncuse; i++) {
+			money_t all = c->cuse[i].used + c->cuse[i].unused;
+			if (!strcmp(c->cuse[i].provider, p->name) && all > 0 &&
+			    money_to_double(c->cuse[i].used) / money_to_double(all) < 1 - disc)
+				underused = 1;
+		}
+		if (underused)
+			continue;
 		struct recommendation *r = rec_add(c, RK_COMMITMENT, "");
 		rec_scope(r, "ProviderName", p->name);
 		rec_scope(r, "ServiceCategory", "Compute");
@@ -214,6 +227,32 @@ int rec_commitment(struct rec_ctx *c)
 		rec_ev_str(r, "baseline", "on-demand Compute usage after the capacity findings above");
 		rec_ev_str(r, "savings_formula", "min over lookbacks of (sum(min(baseline_d, level)) - days x level x"
 						 " (1 - discount)) / days x 30");
+	}
+	/* Existing commitments: utilisation (used / (used + unused)) and coverage of on-demand compute. */
+	for (size_t i = 0; i < c->ncuse; i++) {
+		const struct rec_commit_use *u = &c->cuse[i];
+		money_t all = u->used + u->unused, od = 0;
+		if (all <= 0)
+			continue;
+		for (size_t k = 0; k < np; k++)
+			if (!strcmp(pv[k].name, u->provider))
+				od = pv[k].od_window;
+		char a[MONEY_BUFSZ], b[MONEY_BUFSZ];
+		money_format(u->used, a, 2, 2);
+		money_format(u->unused, b, 2, 2);
+		double util = money_to_double(u->used) / money_to_double(all);
+		double cov = money_to_double(u->used) / (money_to_double(u->used) + money_to_double(od));
+		rec_note(c, "existing commitments of %s in the window: %s used, %s unused: utilisation %.1f%%, coverage"
+			    " of on-demand compute %.1f%%%s", u->provider[0] ? u->provider : "(no provider)", a, b, util * 100,
+			 cov * 100, util < 1 - c->set.commit_discount[rec_provider(u->provider)]
+			 ? " (below break-even: do not add more)" : "");
+		for (size_t r = 0; r < c->nrecs; r++) {
+			struct recommendation *x = &c->recs[r];
+			if (x->kind == RK_COMMITMENT && x->nscope && !strcmp(x->scope_vals[0], u->provider)) {
+				rec_ev_num(x, "existing_commitment_utilization", util);
+				rec_ev_money(x, "existing_commitment_unused_in_window", u->unused);
+			}
+		}
 	}
 	for (size_t k = 0; k < np; k++) {
 		free(pv[k].base);

@@ -191,6 +191,9 @@ struct rec_ctx {
 	money_t spend;
 	char currency[16];
 	int has_ledger;
+	/* Existing commitments per provider over the window (FOCUS CommitmentDiscountStatus). */
+	struct rec_commit_use { char *provider; money_t used, unused; } *cuse;
+	size_t ncuse;
 	/* catalog */
 	struct rec_inst *inst;
 	size_t ninst;

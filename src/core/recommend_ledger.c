@@ -26,7 +26,8 @@ enum qrole { Q_NONE, Q_TRAFFIC, Q_STORAGE, Q_READ, Q_WRITE, Q_TOKENS };
 struct linfo {
 	int32_t res;                 /* resource index, -1 none */
 	int32_t model;               /* Q_TOKENS: model traffic index */
-	uint8_t pass, pclass, qrole, storage;
+	int32_t cuse;                /* commitment usage line: index into c->cuse, else -1 */
+	uint8_t pass, pclass, qrole, storage, unused;
 };
 
 struct lview {
@@ -229,6 +230,25 @@ static int on_line(void *arg, uint32_t id, uint32_t tagset, const char *vals, si
 	}
 	li->pass = 1;
 	li->pclass = (uint8_t)pricing_class(&l);
+	/* Commitment usage, used or not (FOCUS 1.1 CommitmentDiscountStatus): utilisation per provider. */
+	li->cuse = -1;
+	const char *cds = l.vals[FC_COMMITMENT_DISCOUNT_STATUS];
+	if (cds && (!strcasecmp(cds, "Used") || !strcasecmp(cds, "Unused"))) {
+		const char *pv = l.vals[FC_SERVICE_PROVIDER_NAME] ? l.vals[FC_SERVICE_PROVIDER_NAME] : "";
+		size_t k;
+		for (k = 0; k < c->ncuse && strcmp(c->cuse[k].provider, pv); k++)
+			;
+		if (k == c->ncuse) {
+			c->cuse = xrealloc(c->cuse, (k + 1) * sizeof *c->cuse);
+			c->cuse[k].provider = xstrdup(pv);
+			c->cuse[k].used = c->cuse[k].unused = 0;
+			c->ncuse++;
+		}
+		li->cuse = (int32_t)k;
+		li->unused = !strcasecmp(cds, "Unused");
+		if (li->unused)
+			li->pclass = PC_OTHER;   /* unused commitment is not usage of the resource */
+	}
 	const char *cur = l.vals[FC_BILLING_CURRENCY];
 	if (cur && *cur && strcmp(c->currency, "mixed") != 0) {
 		if (!c->currency[0])
@@ -346,6 +366,9 @@ static int on_cost(void *arg, int32_t day, uint32_t line, money_t v)
 	int in_window = day >= c->from && day <= c->to;
 	if (in_window && money_add(&c->spend, v) < 0)
 		return error("recommend: spend total overflows");
+	if (in_window && li->cuse >= 0 &&
+	    money_add(li->unused ? &c->cuse[li->cuse].unused : &c->cuse[li->cuse].used, v) < 0)
+		return error("recommend: commitment total overflows");
 	if (li->res < 0 || li->qrole == Q_TOKENS)
 		return 0;
 	struct rec_cell *x = cell(c, (uint32_t)li->res, day);
@@ -481,6 +504,11 @@ void rec_ledger_release(struct rec_ctx *c)
 	for (size_t i = 0; i < c->nmodels; i++)
 		free(c->model_days[i]);
 	free(c->model_days);
+	for (size_t i = 0; i < c->ncuse; i++)
+		free(c->cuse[i].provider);
+	free(c->cuse);
+	c->cuse = NULL;
+	c->ncuse = 0;
 	dict_release(&c->res_ids);
 	dict_release(&c->cell_ids);
 	dict_release(&c->model_traffic);
