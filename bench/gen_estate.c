@@ -275,7 +275,12 @@ static void bill_row(long day, const struct billrow *r)
 
 /* ---- GPU hosts ---- */
 
-enum hcat { H_BUSY, H_COMMITTED, H_IDLE, H_IDLE_LATE, H_OFFPEAK, H_RIGHTSIZE, H_SPOT, H__N };
+/*
+ * Host categories. The last two are distractors that must produce no GPU
+ * finding: a host busy at a low level with a full framebuffer (nothing
+ * smaller fits), and one idle for only its last two days (under idle.min_days).
+ */
+enum hcat { H_BUSY, H_COMMITTED, H_IDLE, H_IDLE_LATE, H_OFFPEAK, H_RIGHTSIZE, H_SPOT, H_LOWBUSY, H_SHORTIDLE, H__N };
 
 struct host {
 	enum hcat c;
@@ -345,6 +350,7 @@ static double util_of(const struct host *h, int g, long day, int k)
 	case H_IDLE_LATE: return day - day0 < h->idle_from ? frand(55, 95) : ((rnd() % 50) ? 0 : 1);
 	case H_OFFPEAK: return pattern_busy(h->pattern, w, hr) ? frand(40, 95) : ((rnd() % 40) ? 0 : 2);
 	case H_RIGHTSIZE: return g < h->busy ? frand(h->ulo, h->uhi) : 0;
+	case H_SHORTIDLE: return day - day0 < days - 2 ? frand(h->ulo, h->uhi) : 0;
 	default: return frand(h->ulo, h->uhi);
 	}
 }
@@ -428,8 +434,10 @@ static void make_host(struct host *h, int i, enum hcat c)
 			if (t1 < 0 || t1 != t2)
 				continue;
 		} else if (c != H_IDLE && c != H_IDLE_LATE && c != H_OFFPEAK) {
-			/* Healthy full load: no cheaper shape may fit. */
-			if (rightsize_target(h->inst, e->gpus, 70, h->mem_gib * 0.99 * 1.2) >= 0)
+			/* Healthy load (a low one for H_LOWBUSY): no cheaper shape may fit. */
+			if (c == H_LOWBUSY)
+				h->ulo = 15, h->uhi = 30;
+			if (rightsize_target(h->inst, e->gpus, h->ulo, h->mem_gib * 0.99 * 1.2) >= 0)
 				continue;
 		}
 		break;
@@ -691,9 +699,22 @@ static void llm_traffic(json_t *pc)
 	per_day = small ? irand(10, 20) : irand(40, 80);
 	for (int d = 0; d < days; d++) {
 		long base = (day0 + d) * 86400;
+		char last[65] = "";
+		long lin = 0, lout = 0;
 		for (int i = 0; i < per_day; i++) {
+			/* Distractors: 3% exact duplicates, 4% short requests (under both kinds' minimum shares). */
 			long in = irand(2000, 6000), out = irand(400, 1000);
-			hex64(h);
+			double x = frand(0, 1);
+			if (x < 0.04)
+				in = irand(100, 600), out = irand(20, 200);
+			if (x > 0.97 && last[0]) {
+				memcpy(h, last, 65);
+				in = lin, out = lout;
+			} else {
+				hex64(h);
+				memcpy(last, h, 65);
+				lin = in, lout = out;
+			}
 			snprintf(meta, sizeof meta, "{\"team\":\"risk\",\"use_case\":\"analyst-copilot\",\"user\":\"u%d\"}",
 				 irand(1, 300));
 			req_line(base + irand(8 * 3600, 18 * 3600), m5->prov, m5->model, in, out, meta, h, in * 4, NULL, 0, 1);
@@ -711,7 +732,8 @@ static void llm_traffic(json_t *pc)
 static void endpoints(int nstale, int nactive)
 {
 	for (int i = 0; i < nstale + nactive; i++) {
-		int stale = i < nstale, p = (int)(rnd() % 3);
+		/* The last active endpoint is quiet: traffic every fifth day only (never 7 days without). */
+		int stale = i < nstale, sparse = !small && i == nstale + nactive - 1, p = (int)(rnd() % 3);
 		char rid[300], name[64], desc[128];
 		double rate = frand(1.2, 6.0);
 		snprintf(name, sizeof name, "%s-%s-%d-v%d", teams[rnd() % 8], stale ? "scorer" : "ranker", i, irand(1, 9));
@@ -736,8 +758,8 @@ static void endpoints(int nstale, int nactive)
 		inv.billed = inv.effective = inv.list = 0;
 		for (int d = 0; d < days; d++) {
 			bill_row(day0 + d, &host);
-			if (d < stop) {
-				inv.qty = irand(1000, 90000);
+			if (d < stop && (!sparse || (days - 1 - d) % 5 == 0)) {
+				inv.qty = sparse ? irand(1, 20) : irand(1000, 90000);
 				bill_row(day0 + d, &inv);
 			}
 		}
@@ -749,7 +771,8 @@ static void endpoints(int nstale, int nactive)
 static void buckets(int ncold, int nactive)
 {
 	for (int i = 0; i < ncold + nactive; i++) {
-		int cold = i < ncold, p = (int)(rnd() % 3);
+		/* The last active bucket is read rarely (a few GETs a week): not cold. */
+		int cold = i < ncold, rare = !small && i == ncold + nactive - 1, p = (int)(rnd() % 3);
 		char rid[300], name[64];
 		snprintf(name, sizeof name, "%s-%s-%04x", teams[rnd() % 8], cold ? "feature-dumps" : "serving-assets",
 			 (unsigned)(rnd() & 0xffff));
@@ -786,8 +809,8 @@ static void buckets(int ncold, int nactive)
 			wr.desc = wdesc, wr.meter = wmeter, wr.unit = "Requests", wr.qty = w;
 			wr.billed = wr.effective = wr.list = w * 0.000005;
 			bill_row(day0 + d, &wr);
-			if (!cold) {
-				double r = irand(20000, 400000);
+			if (!cold && (!rare || d % 7 == 3)) {
+				double r = rare ? irand(1, 5) : irand(20000, 400000);
 				struct billrow rd = s;
 				rd.desc = rdesc, rd.meter = rmeter, rd.unit = "Requests", rd.qty = r;
 				rd.billed = rd.effective = rd.list = r * 0.0000004;
@@ -858,9 +881,11 @@ int main(int argc, char **argv)
 	/* GPU hosts */
 	int count[H__N] = { [H_BUSY] = irand(3, 5), [H_COMMITTED] = irand(1, 2), [H_IDLE] = irand(2, 3),
 			    [H_IDLE_LATE] = 1, [H_OFFPEAK] = irand(2, 3), [H_RIGHTSIZE] = irand(2, 3), [H_SPOT] = irand(1, 2) };
+	count[H_LOWBUSY] = irand(1, 2);
+	count[H_SHORTIDLE] = 1;
 	if (small)
 		for (int c = 0; c < H__N; c++)
-			count[c] = c == H_COMMITTED || c == H_IDLE_LATE ? 0 : 1;
+			count[c] = c == H_COMMITTED || c == H_IDLE_LATE || c >= H_LOWBUSY ? 0 : 1;
 	struct host hosts[64];
 	int nh = 0;
 	double baseline[3] = { 0 };   /* the on-demand compute a commitment would cover, per day, by provider */
@@ -876,6 +901,8 @@ int main(int argc, char **argv)
 		host_tele(h);
 		switch (h->c) {
 		case H_BUSY:
+		case H_LOWBUSY:
+		case H_SHORTIDLE:
 			baseline[p] += dc;
 			break;
 		case H_IDLE:
