@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <jansson.h>
 
 static uint64_t rs = 0x9E3779B97F4A7C15ULL;
@@ -476,7 +477,9 @@ static void host_bill(const struct host *h, double *day_cost)
 				*q = ' ';
 		snprintf(desc, sizeof desc, "Virtual Machines %s Series Linux", meter);
 	}
-	snprintf(tags, sizeof tags, "{\"team\":\"%s\",\"env\":\"prod\"}", h->team);
+	/* Training hosts carry a workload tag on the bill too (their nvidia-smi CSV has no pod names). */
+	snprintf(tags, sizeof tags, "{\"team\":\"%s\",\"env\":\"prod\"%s}", h->team,
+		 h->c == H_SPOT ? ",\"workload\":\"training\"" : "");
 	int committed = h->c == H_COMMITTED;
 	double list = e->price * 24, eff = committed ? list * 0.7 : list;
 	*day_cost = eff;
@@ -491,11 +494,29 @@ static void host_bill(const struct host *h, double *day_cost)
 		bill_row(day0 + d, &r);
 }
 
-/* Telemetry of one host: 3 series per GPU. */
+/*
+ * Telemetry of one host: 3 series per GPU in the Prometheus file, or (every
+ * third host, not with --small) an nvidia-smi CSV of its own, smi/HOST.csv,
+ * which the test loads with `ingest gpu --host HOST`.
+ */
 static int first_series = 1;
-static void host_tele(const struct host *h)
+static const char *outdir;
+static void host_tele(const struct host *h, int smi)
 {
 	const struct inst *e = &cat[h->inst];
+	FILE *sf = NULL;
+	double *su = NULL, *sm = NULL;
+	int sn = days * SPD;
+	if (smi) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/smi/%s.csv", outdir, h->name);
+		if (!(sf = fopen(path, "w")))
+			die("%s: cannot write", path);
+		fprintf(sf, "timestamp, name, pci.bus_id, uuid, utilization.gpu [%%], utilization.memory [%%], "
+			    "memory.total [MiB], memory.used [MiB], power.draw [W]\n");
+		su = calloc((size_t)(sn * e->gpus), sizeof *su);
+		sm = calloc((size_t)(sn * e->gpus), sizeof *sm);
+	}
 	static const char *const metric[3] = { "DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE" };
 	for (int g = 0; g < e->gpus; g++) {
 		/* per-series values, generated once so used + free is the total */
@@ -511,7 +532,11 @@ static void host_tele(const struct host *h)
 			for (int d = 0; d < days; d++)
 				if (h->c == H_IDLE || d >= h->idle_from)
 					u[d * SPD + irand(0, SPD - 1)] = frand(20, 40);
-		for (int s = 0; s < 3; s++) {
+		for (int s = 0; smi && s < 1; s++) {
+			memcpy(su + (size_t)g * sn, u, sizeof(double) * (size_t)n);
+			memcpy(sm + (size_t)g * sn, m, sizeof(double) * (size_t)n);
+		}
+		for (int s = 0; !smi && s < 3; s++) {
 			fprintf(tele, "%s{\"metric\":{\"__name__\":\"%s\",\"gpu\":\"%d\",\"UUID\":\"GPU-%s-%d\","
 				      "\"modelName\":\"%s\",\"Hostname\":\"%s\",\"pod\":\"%s\",\"namespace\":\"%s\"},\"values\":[",
 				first_series ? "" : ",", metric[s], g, h->name, g, smi_name(e->model), h->name, h->pod, h->ns);
@@ -531,6 +556,26 @@ static void host_tele(const struct host *h)
 		}
 		free(u);
 		free(m);
+	}
+	if (sf) {
+		/* nvidia-smi -l: one line per GPU per sample, in time order; the same gaps as the JSON. */
+		for (int k = 0; k < sn; k++) {
+			int d = k / SPD, ks = k % SPD;
+			if (d == h->miss_day ||
+			    ((d == h->gap_day[0] || d == h->gap_day[1]) && ks >= h->gap_from && ks < h->gap_from + h->gap_len))
+				continue;
+			long t = (day0 + d) * 86400 + (long)ks * step;
+			char ts[11];
+			ymd(t / 86400, ts);
+			for (int g = 0; g < e->gpus; g++)
+				fprintf(sf, "%c%c%c%c/%c%c/%c%c %02ld:%02ld:00.000, %s, 00000000:%02X:00.0, GPU-%s-%d, %.0f %%, %d %%, "
+					    "%.0f MiB, %.0f MiB, %.2f W\n", ts[0], ts[1], ts[2], ts[3], ts[5], ts[6], ts[8], ts[9],
+					(t % 86400) / 3600, (t % 3600) / 60, smi_name(e->model), 0x10 + g, h->name, g,
+					su[(size_t)g * sn + k], 0, e->gmem * 1024, sm[(size_t)g * sn + k], 60.0 + su[(size_t)g * sn + k] * 3);
+		}
+		fclose(sf);
+		free(su);
+		free(sm);
 	}
 }
 
@@ -862,6 +907,9 @@ int main(int argc, char **argv)
 		if (!(fp = fopen(path, "w")))                            \
 			die("%s: cannot write", path);                   \
 	} while (0)
+	outdir = dir;
+	snprintf(path, sizeof path, "%s/smi", dir);
+	mkdir(path, 0755);
 	OPEN(bill, "bill.csv");
 	OPEN(tele, "telemetry.json");
 	OPEN(reqs, "requests.jsonl");
@@ -898,7 +946,7 @@ int main(int argc, char **argv)
 		double dc;
 		int p = !strcmp(h->prov, "AWS") ? 0 : !strcmp(h->prov, "Azure") ? 1 : 2;
 		host_bill(h, &dc);
-		host_tele(h);
+		host_tele(h, !small && i % 3 == 0);
 		switch (h->c) {
 		case H_BUSY:
 		case H_LOWBUSY:

@@ -21,6 +21,10 @@ for seed in ${SEEDS:-11 42}; do
 	db=$d/l.db
 	"$bin" --quiet --db "$db" ingest focus "$d/bill.csv" >/dev/null &&
 	"$bin" --quiet --db "$db" --config "$d/aicost.yaml" ingest gpu "$d/telemetry.json" >/dev/null &&
+	for f in "$d"/smi/*.csv; do
+		[ -f "$f" ] || continue
+		"$bin" --quiet --db "$db" --config "$d/aicost.yaml" ingest gpu --host "$(basename "$f" .csv)" "$f" >/dev/null || exit 1
+	done &&
 	"$bin" --quiet --db "$db" ingest llm "$d/requests.jsonl" >/dev/null ||
 		{ echo "test_recommend_estate: ingest failed (seed $seed)"; fail=1; continue; }
 	"$bin" --db "$db" --config "$d/aicost.yaml" recommend --format json >"$d/out.json" ||
