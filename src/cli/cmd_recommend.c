@@ -27,11 +27,12 @@ static const struct cli_opt opts[] = {
 	{ "format", 1, 0, "table|csv|json" },
 	{ "actions", 0, 0, "emit the actions as JSON for an external executor (Cloud Custodian, a Kubernetes job)" },
 	{ "webhook", 1, 0, "with --actions: POST the actions document to this URL instead of printing it" },
+	{ "fail-on-savings", 1, 0, "exit 3 when the findings add up to at least this much a month (for CI)" },
 };
 
 static const char usage[] =
 	"recommend [--from D] [--to D] [--where DIM=VALUE]... [--cost C] [--kind K]... [--min-savings N]"
-	" [--format F] [--actions [--webhook URL]]";
+	" [--format F] [--actions [--webhook URL]] [--fail-on-savings N]";
 static const char desc[] =
 	"Savings recommendations with evidence: idle and partly idle GPUs, rightsizing,\n"
 	"spot, commitments, stale endpoints, cold storage, and cheaper ways to buy\n"
@@ -199,6 +200,10 @@ int cmd_recommend(int argc, char **argv, struct cli_ctx *ctx)
 			usage_error("--min-savings: '%s' is not an amount >= 0", ms);
 		o.have_min_savings = 1;
 	}
+	money_t fail_at = 0;
+	const char *fa = cli_get(&a, "fail-on-savings");
+	if (fa && (money_parse(fa, strlen(fa), &fail_at, NULL) < 0 || fail_at < 0))
+		usage_error("--fail-on-savings: '%s' is not an amount >= 0", fa);
 	const char *hook = cli_get(&a, "webhook");
 	if (hook && !cli_has(&a, "actions"))
 		usage_error("--webhook: only with --actions");
@@ -232,7 +237,7 @@ int cmd_recommend(int argc, char **argv, struct cli_ctx *ctx)
 	} else {
 		print_table(&r);
 	}
-	rc = EXIT_OK;
+	rc = fa && r.n && r.total_monthly_savings >= fail_at ? EXIT_ACTION : EXIT_OK;
 out:
 	if (have_res)
 		recommend_result_release(&r);

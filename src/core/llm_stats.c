@@ -44,7 +44,16 @@ struct group {
 	struct llm_stat_cell *cells;
 };
 
+/*
+ * Memory bound: the prompt and prefix hashes of one file are kept to find
+ * repeats (about 50 bytes each). Past LLM_STATS_MAX_SEEN distinct ones, new
+ * hashes are not remembered (repeats of them are not counted) and the writer
+ * warns once.
+ */
+#define LLM_STATS_MAX_SEEN 2000000
+
 struct llm_stats {
+	int full;                /* the seen set reached LLM_STATS_MAX_SEEN */
 	struct dict ids;         /* day + key -> group index */
 	struct group *g;
 	size_t n;
@@ -170,6 +179,10 @@ static int seen(struct llm_stats *s, size_t g, char kind, uint64_t hash)
 	uint64_t h = hash_bytes(k, sizeof k);
 	if (dict_get(&s->seen, k, sizeof k, h, &v))
 		return 1;
+	if (s->seen.n >= LLM_STATS_MAX_SEEN) {
+		s->full = 1;
+		return 0;
+	}
 	dict_put(&s->seen, k, sizeof k, h, 1);
 	return 0;
 }
@@ -246,6 +259,9 @@ void llm_stats_add(struct llm_stats *s, const struct llm_record *r)
 
 int llm_stats_write(struct llm_stats *s, struct store *st, int64_t source_id)
 {
+	if (s->full)
+		warning("request log: more than %d distinct prompts and prefixes in one file: repeats of the later ones"
+			" are not counted for recommend (split the log by day)", LLM_STATS_MAX_SEEN);
 	for (size_t i = 0; i < s->n; i++) {
 		struct group *g = &s->g[i];
 		g->r.source_id = source_id;

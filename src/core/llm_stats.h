@@ -21,6 +21,10 @@
  * [2^((b-1)/4), 2^(b/4)). A guard such as "prompt <= 1000 tokens" is applied
  * to whole classes (llm_size_class_max(b) <= 1000): rounded down, never up.
  *
+ * Memory: the hashes of one file are kept to find repeats, at most 2M of
+ * them (about 100 MB); past that, repeats of new hashes are not counted and a
+ * warning says so.
+ *
  * Ownership: the accumulator owns all it allocates; llm_stats_free frees.
  */
 #ifndef AICOST_LLM_STATS_H

@@ -191,6 +191,8 @@ struct rec_ctx {
 	money_t spend;
 	char currency[16];
 	int has_ledger;
+	struct report_where *where;    /* --where, parsed (rec_ledger_load) */
+	size_t nwhere;
 	/* Existing commitments per provider over the window (FOCUS CommitmentDiscountStatus). */
 	struct rec_commit_use { char *provider; money_t used, unused; } *cuse;
 	size_t ncuse;
@@ -212,6 +214,8 @@ int rec_ledger_load(struct rec_ctx *c);
 int rec_gpu_load(struct rec_ctx *c);
 void rec_ledger_release(struct rec_ctx *c);
 void rec_gpu_release(struct rec_ctx *c);
+/* Does a line (or a line-shaped description of other data) pass --where? */
+int rec_where_match(const struct rec_ctx *c, const struct alloc_line *l);
 /* The cell of (res, day), or NULL. */
 const struct rec_cell *rec_cell_get(const struct rec_ctx *c, uint32_t res, int32_t day);
 /* Ledger index of a ResourceId, or -1. */

@@ -36,8 +36,6 @@ struct lview {
 	size_t nli;
 	struct tagset *ts;
 	size_t nts;
-	struct report_where *where;
-	size_t nwhere;
 	char *vbuf;
 	size_t vcap;
 	int any_qty;
@@ -108,6 +106,16 @@ static const char *dim_value(struct rec_ctx *c, const struct report_dim *d, cons
 	case DK_SPEND: return spend_kind(l);
 	default: return NULL;
 	}
+}
+
+int rec_where_match(const struct rec_ctx *c, const struct alloc_line *l)
+{
+	for (size_t w = 0; w < c->nwhere; w++) {
+		const char *x = dim_value((struct rec_ctx *)c, &c->where[w].dim, l);
+		if (!x || strcmp(x, c->where[w].value) != 0)
+			return 0;
+	}
+	return 1;
 }
 
 static enum rec_pclass pricing_class(const struct alloc_line *l)
@@ -223,11 +231,8 @@ static int on_line(void *arg, uint32_t id, uint32_t tagset, const char *vals, si
 	}
 	struct linfo *li = &v->li[id];
 	li->res = li->model = -1;
-	for (size_t w = 0; w < v->nwhere; w++) {
-		const char *x = dim_value(c, &v->where[w].dim, &l);
-		if (!x || strcmp(x, v->where[w].value) != 0)
-			return 0;
-	}
+	if (!rec_where_match(c, &l))
+		return 0;
 	li->pass = 1;
 	li->pclass = (uint8_t)pricing_class(&l);
 	/* Commitment usage, used or not (FOCUS 1.1 CommitmentDiscountStatus): utilisation per provider. */
@@ -433,25 +438,25 @@ int rec_ledger_load(struct rec_ctx *c)
 	dict_init(&c->res_ids);
 	dict_init(&c->cell_ids);
 	dict_init(&c->model_traffic);
-	v.where = xcalloc(c->o->nwhere ? c->o->nwhere : 1, sizeof *v.where);
-	v.nwhere = c->o->nwhere;
+	c->where = xcalloc(c->o->nwhere ? c->o->nwhere : 1, sizeof *c->where);
+	c->nwhere = c->o->nwhere;
 	for (size_t w = 0; w < c->o->nwhere; w++) {
 		const char *s = c->o->where[w], *eq = strchr(s, '=');
 		if (!eq || eq == s) {
 			error("--where '%s': expected DIM=VALUE", s);
-			v.nwhere = w;
+			c->nwhere = w;
 			goto out;
 		}
 		char name[256];
 		snprintf(name, sizeof name, "%.*s", (int)(eq - s), s);
-		struct report_dim *d = &v.where[w].dim;
+		struct report_dim *d = &c->where[w].dim;
 		if (report_dim_parse(c->cfg, name, d) < 0) {
-			v.nwhere = w;
+			c->nwhere = w;
 			goto out;
 		}
 		if (d->kind == DK_DAY || d->kind == DK_WEEK || d->kind == DK_MONTH) {
 			error("--where %s: filter time with --from/--to", name);
-			v.nwhere = w;
+			c->nwhere = w;
 			goto out;
 		}
 		/* report_dim_parse keeps pointers into name: point them at the caller's text instead. */
@@ -460,7 +465,7 @@ int rec_ledger_load(struct rec_ctx *c)
 			char *k = xstrndup(s + 4, (size_t)(eq - s) - 4);
 			d->key = k;
 		}
-		v.where[w].value = eq + 1;
+		c->where[w].value = eq + 1;
 	}
 	if (c->st->ops->tagset_scan(c->st, on_tagset, &v) < 0 || c->st->ops->line_scan(c->st, on_line, &v) < 0)
 		goto out;
@@ -476,10 +481,6 @@ int rec_ledger_load(struct rec_ctx *c)
 	c->has_ledger = c->ncells > 0 || c->spend != 0;
 	rc = 0;
 out:
-	for (size_t w = 0; w < v.nwhere; w++)
-		if (v.where[w].dim.kind == DK_TAG)
-			free((char *)v.where[w].dim.key);
-	free(v.where);
 	for (size_t i = 0; i < v.nts; i++)
 		tagset_release(&v.ts[i]);
 	free(v.ts);
@@ -509,6 +510,12 @@ void rec_ledger_release(struct rec_ctx *c)
 	free(c->cuse);
 	c->cuse = NULL;
 	c->ncuse = 0;
+	for (size_t w = 0; w < c->nwhere; w++)
+		if (c->where[w].dim.kind == DK_TAG)
+			free((char *)c->where[w].dim.key);
+	free(c->where);
+	c->where = NULL;
+	c->nwhere = 0;
 	dict_release(&c->res_ids);
 	dict_release(&c->cell_ids);
 	dict_release(&c->model_traffic);

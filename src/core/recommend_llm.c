@@ -22,7 +22,11 @@
 #include <string.h>
 #include <strings.h>
 #include <jansson.h>
+#include "core/alloc.h"
+#include "core/llm_ingest.h"
 #include "core/llm_stats.h"
+#include "core/tags.h"
+#include "formats/focus.h"
 #include "core/prices.h"
 #include "core/recommend_int.h"
 #include "store/store.h"
@@ -199,6 +203,39 @@ static void group_name(const struct grp *g, char *out, size_t cap)
 	snprintf(out, cap, "%s%s%s", g->model, uc[0] ? " for " : "", uc);
 }
 
+/*
+ * --where on a request group: the group is described as the token charges
+ * `ingest llm` writes for it (ServiceProviderName, ServiceCategory "AI and
+ * Machine Learning", ResourceId = model, SubAccountId, Tags = metadata), so a
+ * filter selects the same traffic in `report` and here.
+ */
+static int group_passes(const struct rec_ctx *c, const struct grp *g)
+{
+	if (!c->nwhere)
+		return 1;
+	struct alloc_line l;
+	struct tagset ts = { 0 };
+	memset(&l, 0, sizeof l);
+	l.vals[FC_SERVICE_PROVIDER_NAME] = llm_provider_display(g->provider);
+	l.vals[FC_INVOICE_ISSUER_NAME] = l.vals[FC_SERVICE_PROVIDER_NAME];
+	l.vals[FC_SERVICE_CATEGORY] = "AI and Machine Learning";
+	l.vals[FC_SERVICE_SUBCATEGORY] = "Generative AI";
+	l.vals[FC_RESOURCE_ID] = g->model;
+	l.vals[FC_RESOURCE_TYPE] = "Model";
+	l.vals[FC_CONSUMED_UNIT] = "Tokens";
+	l.vals[FC_CHARGE_CATEGORY] = "Usage";
+	l.vals[FC_BILLING_CURRENCY] = "USD";
+	l.vals[FC_SUB_ACCOUNT_ID] = g->sub[0] ? g->sub : NULL;
+	if (g->tags && *g->tags && tagset_parse(g->tags, strlen(g->tags), &ts) == 0) {
+		l.tag_keys = (const char *const *)ts.keys;
+		l.tag_vals = (const char *const *)ts.vals;
+		l.ntags = ts.n;
+	}
+	int ok = rec_where_match(c, &l);
+	tagset_release(&ts);
+	return ok;
+}
+
 static void common_ev(struct recommendation *r, const struct grp *g)
 {
 	rec_ev_period(r, g->first, g->last);
@@ -228,7 +265,7 @@ int rec_llm_kinds(struct rec_ctx *c)
 	for (size_t i = 0; i < l.n; i++) {
 		struct grp *g = &l.g[i];
 		struct llm_stat_rec *s = &g->s;
-		if (s->requests < set->llm_min_requests || s->batch_tier * 2 > s->requests)
+		if (s->requests < set->llm_min_requests || s->batch_tier * 2 > s->requests || !group_passes(c, g))
 			continue;
 		const struct llm_model *m = prices_find(cat, g->model, g->provider);
 		if (!m) {
