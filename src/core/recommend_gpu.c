@@ -665,6 +665,24 @@ static void offpeak(struct rec_ctx *c, struct rec_host *ho)
 
 /* ---- rightsize-gpu ----------------------------------------------------------------------- */
 
+/*
+ * The smallest MIG profile of an A100/H100 that carries a GPU's load: k/7 of
+ * the compute at the target utilisation and the profile's memory. NULL when
+ * the GPU has no MIG or nothing under a whole GPU fits.
+ */
+static const char *mig_profile(const char *fam, double p95, double mem_need, double target)
+{
+	static const struct { const char *fam, *name; int k; double gib; } mig[] = {
+		{ "A100-40GB", "1g.5gb", 1, 5 }, { "A100-40GB", "2g.10gb", 2, 10 }, { "A100-40GB", "3g.20gb", 3, 20 },
+		{ "A100-80GB", "1g.10gb", 1, 10 }, { "A100-80GB", "2g.20gb", 2, 20 }, { "A100-80GB", "3g.40gb", 3, 40 },
+		{ "H100", "1g.10gb", 1, 10 }, { "H100", "2g.20gb", 2, 20 }, { "H100", "3g.40gb", 3, 40 },
+	};
+	for (size_t i = 0; fam && i < sizeof mig / sizeof mig[0]; i++)
+		if (!strcmp(mig[i].fam, fam) && p95 <= target * mig[i].k / 7.0 && mem_need <= mig[i].gib)
+			return mig[i].name;
+	return NULL;
+}
+
 static int current_instance(const struct rec_ctx *c, const struct rec_host *ho, int *inferred)
 {
 	*inferred = 0;
@@ -782,6 +800,10 @@ static void rightsize(struct rec_ctx *c, struct rec_host *ho)
 	rec_ev_num(r, "target_gpu_mem_gib", T->gpu_mem_gib);
 	double tperf = rec_gpu_perf(T->gpu_model);
 	rec_ev_num(r, "target_util_at_p95_pct", umax * (strcmp(T->gpu_model, efam) && tperf > 0 ? eperf / tperf : 1));
+	const char *mig = mem_known ? mig_profile(efam, umax, mem_need, c->set.rightsize_target_util) : NULL;
+	if (mig)
+		rec_ev_str(r, "mig_alternative", "each busy GPU fits a MIG %s slice of a %s: share GPUs instead of moving",
+			   mig, efam);
 	rec_ev_money(r, "price_per_hour", E->price);
 	rec_ev_money(r, "target_price_per_hour", T->price);
 	rec_ev_str(r, "price_source", "%s (%s)", T->source, T->price_region);
