@@ -189,6 +189,9 @@ static int seen(struct llm_stats *s, size_t g, char kind, uint64_t hash)
 
 void llm_stats_add(struct llm_stats *s, const struct llm_record *r)
 {
+	/* A gateway cache answered it: no provider call, nothing left to save on it. */
+	if (r->cache_hit)
+		return;
 	int32_t day = (int32_t)floor_day(r->start);
 	size_t gi = group_of(s, r, day);
 	struct group *g = &s->g[gi];

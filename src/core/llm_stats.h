@@ -6,6 +6,9 @@
  * an earlier prompt exactly, how large requests are, whether they stream or
  * name an end user, and how much of their prompts is a repeated prefix.
  *
+ * Records a gateway cache answered ("cache": "hit" or "semantic-hit") are
+ * left out: they made no provider call.
+ *
  * Grouping: per UTC day and (provider, model, sub account, metadata tags
  * without per-user keys: user, user_id, end_user, end_user_id, session_id,
  * request_id, trace_id, conversation_id).

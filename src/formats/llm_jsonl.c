@@ -142,6 +142,8 @@ static void request_facts(json_t *o, json_t *meta, struct llm_record *r)
 	r->prefix_chars = count_of(o, "prefix_chars");
 	json_t *st = json_object_get(o, "stream");
 	r->stream = json_is_boolean(st) ? (int8_t)json_is_true(st) : -1;
+	const char *ch = json_string_value(json_object_get(o, "cache"));
+	r->cache_hit = ch && (!strcasecmp(ch, "hit") || !strcasecmp(ch, "semantic-hit"));
 	for (size_t i = 0; i < sizeof user_keys / sizeof user_keys[0]; i++) {
 		json_t *u = json_object_get(meta, user_keys[i]);
 		if (!u)

@@ -46,6 +46,7 @@ struct llm_record {
 	uint64_t prompt_chars, prefix_chars;   /* 0 = not given */
 	int8_t stream;             /* "stream": 1 true, 0 false, -1 absent */
 	uint8_t has_user;          /* metadata (or "user") names an end user */
+	uint8_t cache_hit;         /* "cache": "hit" / "semantic-hit": a gateway cache answered, no provider call */
 };
 
 struct llm_reject {
