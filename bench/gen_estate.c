@@ -44,6 +44,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <jansson.h>
 
 static uint64_t rs = 0x9E3779B97F4A7C15ULL;
@@ -894,6 +895,16 @@ int main(int argc, char **argv)
 	rs = ((uint64_t)seed + 1) * 0xD1B54A32D192ED03ULL ^ 0x2545F4914F6CDD1DULL;   /* never 0 */
 	for (int i = 0; i < 8; i++)
 		rnd();
+	/* Defaults are relative to the checkout: from elsewhere, look beside the binary (build/rel/bench/). */
+	char cbuf[4096], pbuf[4096];
+	if (access(catalog, R_OK) && !strncmp(catalog, "data/", 5) && strrchr(argv[0], '/')) {
+		snprintf(cbuf, sizeof cbuf, "%.*s/../../../%s", (int)(strrchr(argv[0], '/') - argv[0]), argv[0], catalog);
+		catalog = cbuf;
+	}
+	if (access(prices, R_OK) && !strncmp(prices, "data/", 5) && strrchr(argv[0], '/')) {
+		snprintf(pbuf, sizeof pbuf, "%.*s/../../../%s", (int)(strrchr(argv[0], '/') - argv[0]), argv[0], prices);
+		prices = pbuf;
+	}
 	load_catalog(catalog);
 	json_error_t je;
 	json_t *pc = json_load_file(prices, 0, &je);
