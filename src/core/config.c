@@ -523,6 +523,9 @@ static const struct config_key keys[] = {
 	  " default_interval (seconds, default 600 and 60)" },
 	/* aicost serve: read by src/http/auth.c (tokens) and src/http/server.c. */
 	{ "server", CT_RAW, NULL, NULL, NULL, NULL, "aicost serve: tokens (name, sha256, role admin|team, team) (docs/server.md)" },
+	/* Savings recommendations: read by core/recommend.c (rec_settings_read). */
+	{ "recommend", CT_RAW, NULL, NULL, NULL, NULL, "savings recommendations: window, thresholds and guards per kind"
+	  " (docs/recommend.md)" },
 };
 
 const struct config_key *config_keys(size_t *n)

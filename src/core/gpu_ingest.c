@@ -27,6 +27,11 @@ struct util_part {           /* GM_ACTIVE, used when a rollup has no GM_UTIL */
 	uint32_t hist[GPU_HIST_BINS];
 };
 
+/* Utilisation by UTC hour of a rollup (recommend's stop schedules), GM_UTIL and GM_ACTIVE apart. */
+struct hour_part {
+	float cov[24], util[24], acov[24], autil[24];
+};
+
 struct gpu_acc {
 	struct store *st;
 	struct gpu_acc_opts o;
@@ -37,6 +42,7 @@ struct gpu_acc {
 	struct dict roll_ids;             /* (day, device, labels) -> rollup index */
 	struct gpu_daily_rec *roll;
 	struct util_part *act;
+	struct hour_part *hours;
 	unsigned char *dirty;
 	size_t nroll;
 	int64_t source_id;
@@ -82,6 +88,7 @@ void gpu_acc_free(struct gpu_acc *a)
 	free(a->ser);
 	free(a->roll);
 	free(a->act);
+	free(a->hours);
 	free(a->dirty);
 	free(a);
 }
@@ -96,11 +103,13 @@ static size_t rollup(struct gpu_acc *a, int32_t day, uint32_t dev, uint32_t lbl)
 		size_t cap = a->nroll ? a->nroll * 2 : 16;
 		a->roll = xrealloc(a->roll, cap * sizeof *a->roll);
 		a->act = xrealloc(a->act, cap * sizeof *a->act);
+		a->hours = xrealloc(a->hours, cap * sizeof *a->hours);
 		a->dirty = xrealloc(a->dirty, cap);
 	}
 	struct gpu_daily_rec *r = &a->roll[a->nroll];
 	memset(r, 0, sizeof *r);
 	memset(&a->act[a->nroll], 0, sizeof a->act[0]);
+	memset(&a->hours[a->nroll], 0, sizeof a->hours[0]);
 	a->dirty[a->nroll] = 0;
 	r->day = day;
 	r->device_id = dev;
@@ -141,15 +150,22 @@ static void emit(struct gpu_acc *a, uint32_t dev, uint32_t lbl, int metric, int6
 	size_t i = rollup(a, day_of(t), dev, lbl);
 	struct gpu_daily_rec *r = &a->roll[i];
 	double s = (double)d / 1000;
+	/* The hour the sample starts in stands for all of it (a sample spans at most max_gap). */
+	int hr = (int)((t - (int64_t)r->day * 86400000) / 3600000);
+	struct hour_part *hp = &a->hours[i];
 	a->dirty[i] = 1;
 	a->stats.used++;
 	switch (metric) {
 	case GM_UTIL:
 		util_add(&r->n, &r->covered_s, &r->util_s, &r->util_min, &r->util_max, r->hist, v, d);
+		if (hr >= 0 && hr < 24)
+			hp->cov[hr] += (float)s, hp->util[hr] += (float)(v * s);
 		break;
 	case GM_ACTIVE: {
 		struct util_part *u = &a->act[i];
 		util_add(&u->n, &u->covered_s, &u->util_s, &u->util_min, &u->util_max, u->hist, v, d);
+		if (hr >= 0 && hr < 24)
+			hp->acov[hr] += (float)s, hp->autil[hr] += (float)(v * s);
 		break;
 	}
 	case GM_MEM_USED:
@@ -292,9 +308,23 @@ static int load_one(void *arg, const struct gpu_daily_rec *r)
 	return 0;
 }
 
+/* A stored hour profile goes with its rollup (GM_UTIL or GM_ACTIVE: whichever the rollup used). */
+static int load_hours(void *arg, const struct gpu_hourly_rec *h)
+{
+	struct gpu_acc *a = arg;
+	uint32_t key[3] = { (uint32_t)h->day, h->device_id, h->labels_id }, id;
+	if (!dict_get(&a->roll_ids, key, sizeof key, hash_bytes(key, sizeof key), &id))
+		return 0;
+	memcpy(a->hours[id].cov, h->covered_s, sizeof a->hours[id].cov);
+	memcpy(a->hours[id].util, h->util_s, sizeof a->hours[id].util);
+	return 0;
+}
+
 int gpu_acc_load(struct gpu_acc *a, int64_t source_id)
 {
-	return a->st->ops->gpu_daily_scan(a->st, INT32_MIN, INT32_MAX, source_id, load_one, a) < 0 ? -1 : 0;
+	if (a->st->ops->gpu_daily_scan(a->st, INT32_MIN, INT32_MAX, source_id, load_one, a) < 0)
+		return -1;
+	return a->st->ops->gpu_hourly_scan(a->st, INT32_MIN, INT32_MAX, source_id, load_hours, a) < 0 ? -1 : 0;
 }
 
 int gpu_acc_write(struct gpu_acc *a, int64_t source_id)
@@ -304,7 +334,14 @@ int gpu_acc_write(struct gpu_acc *a, int64_t source_id)
 			continue;
 		struct gpu_daily_rec r = a->roll[i];
 		const struct util_part *u = &a->act[i];
+		const struct hour_part *hp = &a->hours[i];
+		struct gpu_hourly_rec hr = { .day = r.day, .device_id = r.device_id, .labels_id = r.labels_id,
+					     .source_id = source_id };
+		memcpy(hr.covered_s, hp->cov, sizeof hr.covered_s);
+		memcpy(hr.util_s, hp->util, sizeof hr.util_s);
 		if (r.covered_s == 0 && u->covered_s > 0) {
+			memcpy(hr.covered_s, hp->acov, sizeof hr.covered_s);
+			memcpy(hr.util_s, hp->autil, sizeof hr.util_s);
 			r.n = u->n;
 			r.covered_s = u->covered_s;
 			r.util_s = u->util_s;
@@ -314,6 +351,11 @@ int gpu_acc_write(struct gpu_acc *a, int64_t source_id)
 		}
 		r.source_id = source_id;
 		if (a->st->ops->gpu_daily_put(a->st, &r) < 0)
+			return -1;
+		int any = 0;
+		for (int h = 0; h < 24; h++)
+			any |= hr.covered_s[h] > 0;
+		if (any && a->st->ops->gpu_hourly_put(a->st, &hr) < 0)
 			return -1;
 		a->dirty[i] = 0;
 	}

@@ -689,6 +689,8 @@ int ingest_rows(struct ingest_session *s, const char *path, struct input *in, co
 			goto out;
 		}
 	}
+	if (p->finish && p->finish(p->ctx, st, src.id) < 0)
+		goto out;
 	for (size_t i = 0; p->restate && i < s->nperiods; i++) {
 		uint64_t del = 0;
 		if (st->ops->restate(st, s->periods[i], src.id, s->batch, &del) < 0)

@@ -64,6 +64,12 @@ struct ingest_producer {
 	char *(*warnings_json)(void *ctx);   /* malloc'd JSON object for `sources`, or NULL */
 	struct focus_quirk_info *tags_quirk; /* where Tags that are not an object are counted; may be NULL */
 	const char *sha256;        /* hex digest when the producer already took it (in at EOF), else NULL */
+	/*
+	 * Optional: called once the rows are in and the source is known not to
+	 * be a duplicate, inside the transaction, to write what else the
+	 * producer keeps about the source (request statistics). 0 or -1 (reported).
+	 */
+	int (*finish)(void *ctx, struct store *st, int64_t source_id);
 };
 
 /* A session spans one `aicost ingest` invocation (one batch). */

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <jansson.h>
 #include "core/llm_ingest.h"
+#include "core/llm_stats.h"
 #include "core/prices.h"
 #include "formats/focus.h"
 #include "formats/focus_reader.h"
@@ -230,6 +231,7 @@ struct prod {
 	uint64_t line;
 	int guard;                       /* run the reconciliation guard at the end */
 	struct span span;
+	struct llm_stats *stats;         /* request statistics (request logs only) */
 };
 
 /* ---- streaming request logs ---------------------------------------------------------- */
@@ -327,8 +329,10 @@ static int stream_batch(struct prod *p)
 			continue;
 		size_t before = f->n;
 		llm_parse_jsonl_line(s, len, p->line, f);
-		for (size_t i = before; i < f->n; i++)
+		for (size_t i = before; i < f->n; i++) {
 			span_add(&p->span, &f->r[i]);
+			llm_stats_add(p->stats, &f->r[i]);
+		}
 	}
 	p->res->records += f->n;
 	p->res->skipped = f->skipped;
@@ -571,6 +575,12 @@ static char *prod_warnings(void *ctx)
 	return s;
 }
 
+static int prod_finish(void *ctx, struct store *st, int64_t source_id)
+{
+	struct prod *p = ctx;
+	return p->stats ? llm_stats_write(p->stats, st, source_id) : 0;
+}
+
 /* ---- the per-file entry point ---------------------------------------------------------- */
 
 /* Is the first non-blank line of b (complete within it) one request-log record? */
@@ -636,6 +646,7 @@ int ingest_llm_file(struct ingest_session *s, const struct price_catalog *cat, c
 		p.in = in;
 		p.lb = &lb;
 		p.guard = !o->detail_only && !o->allow_overlap;
+		p.stats = llm_stats_new();
 		f.format = LF_JSONL;
 		parsed = 1;
 	} else {
@@ -684,6 +695,7 @@ int ingest_llm_file(struct ingest_session *s, const struct price_catalog *cat, c
 	struct ingest_producer prod = {
 		.kind = "llm", .next = prod_next, .ctx = &p, .nextra = X__COUNT, .extra_name = extra_names,
 		.restate = f.format != LF_JSONL, .warnings_json = prod_warnings, .sha256 = p.streaming ? NULL : sha,
+		.finish = prod_finish,
 	};
 	rc = ingest_rows(s, path, in, &prod, &res->base);
 	dict_release(&p.unpriced);
@@ -700,6 +712,7 @@ int ingest_llm_file(struct ingest_session *s, const struct price_catalog *cat, c
 out:
 	if (parsed)
 		llm_file_release(&f);
+	llm_stats_free(p.stats);
 	free(lb.p);
 	input_close(in);
 	return rc;

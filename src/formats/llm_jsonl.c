@@ -98,6 +98,61 @@ static const char *usage_counts(json_t *u, int anthropic, struct llm_usage *out)
 	return NULL;
 }
 
+/* First 64 bits of a hex SHA-256 ("sha256:" prefix allowed); 0 when absent or not hex. */
+static uint64_t hash64(json_t *v)
+{
+	const char *s = json_string_value(v);
+	uint64_t h = 0;
+	if (!s)
+		return 0;
+	if (!strncasecmp(s, "sha256:", 7))
+		s += 7;
+	for (int i = 0; i < 16; i++) {
+		int c = s[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			d = (c | 0x20) - 'a' + 10;
+		else
+			return 0;
+		h = h << 4 | (uint64_t)d;
+	}
+	return h ? h : 1;   /* 0 means "none" */
+}
+
+static uint64_t count_of(json_t *o, const char *key)
+{
+	uint64_t v = 0;
+	return llm_json_count(o, key, &v) > 0 ? v : 0;
+}
+
+/*
+ * The optional per-request facts behind recommend's LLM statistics:
+ * prompt_sha256/prompt_chars (exact duplicates), prefix_sha256/prefix_chars
+ * (a stable prompt prefix, for prompt caching), stream, and whether an end
+ * user is named. Bad values are ignored, never a rejection: the usage is
+ * what the ledger needs.
+ */
+static void request_facts(json_t *o, json_t *meta, struct llm_record *r)
+{
+	static const char *const user_keys[] = { "user", "user_id", "end_user", "end_user_id" };
+	r->prompt_h = hash64(json_object_get(o, "prompt_sha256"));
+	r->prefix_h = hash64(json_object_get(o, "prefix_sha256"));
+	r->prompt_chars = count_of(o, "prompt_chars");
+	r->prefix_chars = count_of(o, "prefix_chars");
+	json_t *st = json_object_get(o, "stream");
+	r->stream = json_is_boolean(st) ? (int8_t)json_is_true(st) : -1;
+	const char *ch = json_string_value(json_object_get(o, "cache"));
+	r->cache_hit = ch && (!strcasecmp(ch, "hit") || !strcasecmp(ch, "semantic-hit"));
+	for (size_t i = 0; i < sizeof user_keys / sizeof user_keys[0]; i++) {
+		json_t *u = json_object_get(meta, user_keys[i]);
+		if (!u)
+			u = json_object_get(o, user_keys[i]);
+		if (u && !json_is_null(u) && !(json_is_string(u) && !json_string_length(u)))
+			r->has_user = 1;
+	}
+}
+
 void llm_parse_jsonl_line(const char *p, size_t n, uint64_t line, struct llm_file *f)
 {
 	json_error_t je;
@@ -166,6 +221,7 @@ void llm_parse_jsonl_line(const char *p, size_t n, uint64_t line, struct llm_fil
 	json_t *meta = json_object_get(o, "metadata");
 	r->sub_account = llm_json_strdup(meta, "project_id");
 	r->tags = llm_tags(o, NULL, NULL, 0, meta);
+	request_facts(o, meta, r);
 out:
 	json_decref(o);
 }

@@ -40,6 +40,13 @@ struct llm_record {
 	char *sub_account;         /* project_id (OpenAI) / workspace_id (Anthropic) / metadata.project_id */
 	char *tags;                /* JSON object text of the metadata, or NULL */
 	struct llm_usage u;
+	/* Request logs only: what recommend's request statistics need (core/llm_stats.h). */
+	uint64_t prompt_h;         /* first 64 bits of prompt_sha256; 0 = none */
+	uint64_t prefix_h;         /* first 64 bits of prefix_sha256 (the stable prompt prefix); 0 = none */
+	uint64_t prompt_chars, prefix_chars;   /* 0 = not given */
+	int8_t stream;             /* "stream": 1 true, 0 false, -1 absent */
+	uint8_t has_user;          /* metadata (or "user") names an end user */
+	uint8_t cache_hit;         /* "cache": "hit" / "semantic-hit": a gateway cache answered, no provider call */
 };
 
 struct llm_reject {

@@ -136,6 +136,8 @@ static void sq_close(struct store *s)
 	sq_gpu_close(ss);
 	/* ---- LLM usage and business metrics ---- */
 	sq_metrics_close(ss);
+	/* ---- recommend: GPU hour profiles, LLM request statistics ---- */
+	sq_recommend_close(ss);
 	sqlite3_close(ss->db);
 	free(ss->base.path);
 	free(ss);
@@ -451,6 +453,9 @@ static const char *const area_schema[] = {
 
 	/* ---- alert state: budgets (sqlite_alerts.c) ---- */
 	sq_alerts_schema,
+
+	/* ---- recommend: GPU hour profiles, LLM request statistics (sqlite_recommend.c) ---- */
+	sq_recommend_schema,
 	NULL,
 };
 
@@ -474,6 +479,10 @@ static const struct store_ops sqlite_ops = {
 	/* ---- alert state: budgets ---- */
 	.alert_init = sq_alert_init, .alert_add = sq_alert_add, .outbox_pending = sq_outbox_pending,
 	.outbox_claim = sq_outbox_claim, .outbox_result = sq_outbox_result,
+
+	/* ---- recommend: GPU hour profiles, LLM request statistics ---- */
+	.gpu_hourly_put = sq_gpu_hourly_put, .gpu_hourly_scan = sq_gpu_hourly_scan,
+	.llm_stat_put = sq_llm_stat_put, .llm_stat_scan = sq_llm_stat_scan,
 };
 
 struct store *store_sqlite_open(const char *path, int create)

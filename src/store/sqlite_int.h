@@ -33,6 +33,9 @@ struct sqlite_store {
 	/* ---- alert state: budgets ---- */
 	sqlite3_stmt *alert_st[8];
 	int alert_ready;           /* alert_init ran: the tables exist */
+
+	/* ---- recommend: GPU hour profiles, LLM request statistics ---- */
+	sqlite3_stmt *rec_st[4];
 };
 
 static inline struct sqlite_store *S(struct store *s)
@@ -81,5 +84,14 @@ int sq_outbox_pending(struct store *s, int64_t now, int (*cb)(void *, const stru
 int sq_outbox_claim(struct store *s, int64_t id, int64_t now, int64_t until);
 int sq_outbox_result(struct store *s, int64_t id, int64_t now, int delivered, int attempts, long http_status,
 		     const char *why);
+
+/* ---- recommend: GPU hour profiles, LLM request statistics (sqlite_recommend.c) ---- */
+extern const char sq_recommend_schema[];
+void sq_recommend_close(struct sqlite_store *ss);
+int sq_gpu_hourly_put(struct store *s, const struct gpu_hourly_rec *r);
+int sq_gpu_hourly_scan(struct store *s, int32_t from, int32_t to, int64_t source_id,
+		       int (*cb)(void *, const struct gpu_hourly_rec *), void *arg);
+int sq_llm_stat_put(struct store *s, const struct llm_stat_rec *r);
+int sq_llm_stat_scan(struct store *s, int32_t from, int32_t to, int (*cb)(void *, const struct llm_stat_rec *), void *arg);
 
 #endif

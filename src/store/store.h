@@ -95,6 +95,52 @@ struct gpu_daily_rec {
 	uint8_t cover[GPU_COVER_BYTES];   /* 5-minute slots of the day with samples (overlap detection) */
 };
 
+/* ---- recommend: GPU hour profiles, LLM request statistics ---- */
+/*
+ * Utilisation by UTC hour of one GPU rollup (same key as gpu_daily_rec):
+ * what a stop schedule (recommend schedule-offpeak) needs and a daily
+ * histogram cannot say. Written beside the daily rollup by GPU ingest.
+ */
+struct gpu_hourly_rec {
+	int32_t day;
+	uint32_t device_id, labels_id;
+	int64_t source_id;
+	float covered_s[24];           /* seconds with utilisation samples in UTC hour h */
+	float util_s[24];              /* percent x seconds in hour h */
+};
+
+/*
+ * Request statistics of a request log (recommend's LLM kinds): per UTC day,
+ * source and group (provider, model, sub account, metadata tags without
+ * per-user keys). Token counts are disjoint directions as in
+ * core/prices.h enum llm_dir (LLM_STAT_DIRS of them).
+ */
+#define LLM_STAT_DIRS 6
+struct llm_stat_cell {             /* requests of one (prompt size class, output size class) */
+	uint8_t in_b, out_b;           /* size classes, see core/llm_stats.h */
+	uint64_t n;
+	uint64_t tok[LLM_STAT_DIRS];
+};
+struct llm_stat_rec {
+	int32_t day;
+	int64_t source_id;
+	const char *provider, *model, *sub_account, *tags;   /* "" when absent */
+	uint64_t requests;
+	uint64_t streamed, stream_known;       /* "stream": true / present */
+	uint64_t with_user;                    /* metadata names an end user */
+	uint64_t batch_tier;                   /* already sent at the batch tier */
+	uint64_t hashed;                       /* carry prompt_sha256 */
+	uint64_t dup_requests;                 /* same prompt_sha256 as an earlier request of the group that day */
+	uint64_t dup_tok[LLM_STAT_DIRS];
+	uint64_t prefixed;                     /* carry prefix_sha256 with a cacheable prefix */
+	uint64_t prefix_repeat;                /* ... repeating an earlier request's prefix, not read from a cache */
+	uint64_t prefix_repeat_tokens;         /* estimated prefix tokens of those */
+	uint64_t prefix_first_tokens;          /* estimated prefix tokens of first occurrences (cache writes) */
+	uint64_t hour[24];                     /* requests by UTC hour */
+	struct llm_stat_cell *cells;           /* by size class; owned by the writer / valid during a callback */
+	size_t ncells;
+};
+
 struct store_ops {
 	void (*close)(struct store *s);
 	int (*begin)(struct store *s);
@@ -185,6 +231,17 @@ struct store_ops {
 	/* After an attempt: delivered (a 2xx) or not, with the HTTP status (0: none) and a redacted reason. */
 	int (*outbox_result)(struct store *s, int64_t id, int64_t now, int delivered, int attempts, long http_status,
 			     const char *why);
+	/* ---- recommend: GPU hour profiles, LLM request statistics ---- */
+	/* Insert or replace the hour profile of (day, device, labels, source). */
+	int (*gpu_hourly_put)(struct store *s, const struct gpu_hourly_rec *r);
+	/* Profiles with from <= day <= to; source_id < 0 = all. A ledger without the table is empty. */
+	int (*gpu_hourly_scan)(struct store *s, int32_t from, int32_t to, int64_t source_id,
+			       int (*cb)(void *arg, const struct gpu_hourly_rec *r), void *arg);
+	/* Insert or replace the statistics of (day, group, source). */
+	int (*llm_stat_put)(struct store *s, const struct llm_stat_rec *r);
+	/* Statistics of active sources with from <= day <= to; a ledger without the table is empty. */
+	int (*llm_stat_scan)(struct store *s, int32_t from, int32_t to,
+			     int (*cb)(void *arg, const struct llm_stat_rec *r), void *arg);
 };
 
 struct store {
