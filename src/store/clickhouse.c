@@ -734,11 +734,27 @@ static int ch_metric_names(struct store *s, int (*cb)(void *, const char *), voi
 	(void)s, (void)cb, (void)arg;
 	return 0;
 }
+/* The LLM ingest's reconciliation guard: the first visible day of line in [from, to] billed by a `kind` source. */
 static int ch_line_billed(struct store *s, uint32_t line, int32_t from, int32_t to, const char *kind, int64_t *sid,
 			  int32_t *day)
 {
-	(void)line, (void)from, (void)to, (void)kind, (void)sid, (void)day;
-	return unsupported(s, "LLM usage ingest");
+	struct ch_store *cs = C(s);
+	char sql[1024];
+	if (!safe_token(kind))
+		return error("%s: source kind '%s' cannot be queried", s->path, kind);
+	snprintf(sql, sizeof sql,
+		 "SELECT source_id, day FROM daily WHERE line_id = %" PRIu32 " AND day BETWEEN %" PRId32 " AND %" PRId32
+		 " AND source_id IN (SELECT id FROM source FINAL WHERE kind = '%s' AND status = 'active') AND " VISIBLE
+		 " ORDER BY day, source_id LIMIT 1 FORMAT RowBinary",
+		 line, from, to, kind);
+	if (run(cs, "reconcile LLM usage", sql) < 0)
+		return -1;
+	if (!cs->q.n)
+		return 0;
+	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+	*sid = rd_i64(&r);
+	*day = rd_i32(&r);
+	return r.bad ? bad_reply(cs, "reconcile LLM usage") : 1;
 }
 static int ch_alert_init(struct store *s) { return unsupported(s, "alert state"); }
 static int ch_alert_add(struct store *s, const struct alert_rec *a, const char *const *t, const char *const *sh,
@@ -855,9 +871,14 @@ struct store *store_clickhouse_open(const char *url, int create)
 		if (rd_u64(&r) == 0 && run(cs, "create tables", schema[sizeof schema / sizeof schema[0] - 1]) < 0)
 			goto fail;
 	} else {
-		if (run(cs, "open", "EXISTS TABLE retired FORMAT RowBinary") < 0)
+		char sql[160];
+		snprintf(sql, sizeof sql,
+			 "SELECT count() FROM system.tables WHERE database = '%s' AND name = 'retired' FORMAT RowBinary", db);
+		cs->q.n = 0;
+		if (chhttp_run(cs->h, "open", sql, NULL, &cs->q, 0) < 0)
 			goto fail;
-		if (cs->q.n < 1 || cs->q.p[0] != 1) {
+		struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+		if (rd_u64(&r) != 1) {
 			error("%s: not an aicost ledger, or empty (run 'aicost ingest focus FILE' first)", url);
 			goto fail;
 		}
