@@ -46,15 +46,15 @@ both() {   # both NAME ARGS...: run on SQLite and ClickHouse, outputs must be eq
 	[ $a = $b ] || fail "$name: exit $a on SQLite, $b on ClickHouse: $(head -2 "$t/$name.ch.err")"
 	sed -i "s#$ch#LEDGER#g" "$t/$name.ch" "$t/$name.ch.err"
 	sed -i "s#$sq#LEDGER#g" "$t/$name.sq" "$t/$name.sq.err"
+	# The ingest time is the one field the two runs may see differently.
+	sed -i 's/"ingested_at":"[^"]*"//g' "$t/$name.sq" "$t/$name.ch"
 	cmp -s "$t/$name.sq" "$t/$name.ch" || { diff -u "$t/$name.sq" "$t/$name.ch" | head -20; fail "$name: outputs differ"; }
 	return $a
 }
 reports() {   # the views a restatement changes
 	both "$1-month" report --by ServiceName,month --format csv || fail "$1 report"
 	both "$1-day" report --by day --cost effective --format json || fail "$1 report by day"
-	both "$1-src" sources --format json || true
-	sed -i 's/"ingested_at":"[^"]*"//g' "$t/$1-src.sq" "$t/$1-src.ch"
-	cmp -s "$t/$1-src.sq" "$t/$1-src.ch" || { diff -u "$t/$1-src.sq" "$t/$1-src.ch" | head; fail "$1 sources differ"; }
+	both "$1-src" sources --format json || fail "$1 sources"
 }
 
 both ingest1 ingest focus a.csv || fail "ingest a.csv"
