@@ -77,6 +77,7 @@ struct ch_store {
 	struct chhttp *h;
 	struct chbuf buf[T__COUNT];
 	int in_tx, flushed;        /* flushed: this transaction already sent rows */
+	int stale;                 /* after a rollback: ids and periods are re-read before the next use */
 	int64_t next_source, tx_source;
 	uint32_t next_line, next_tagset, next_period;
 	struct dict periods;       /* encoded (provider, account, start) -> id */
@@ -165,6 +166,17 @@ static int load_state(struct ch_store *cs)
 	return 0;
 }
 
+/* Re-read ids after a rollback, lazily: a rollback after a lost connection must not fail again. */
+static int fresh(struct ch_store *cs)
+{
+	if (!cs->stale)
+		return 0;
+	if (load_state(cs) < 0)
+		return -1;
+	cs->stale = 0;
+	return 0;
+}
+
 /* ---- buffered writes ---------------------------------------------------------- */
 
 static int write_source(struct ch_store *cs, const struct source_rec *r, const char *status);
@@ -236,6 +248,8 @@ static int ch_begin(struct store *s)
 	struct ch_store *cs = C(s);
 	if (cs->in_tx)
 		return error("%s: a transaction is already open", s->path);
+	if (fresh(cs) < 0)
+		return -1;
 	cs->in_tx = 1;
 	cs->flushed = 0;
 	cs->tx_source = 0;
@@ -268,7 +282,8 @@ static int ch_rollback(struct store *s)
 	cs->in_tx = 0;
 	cs->tx_source = 0;
 	/* What was sent stays, invisible; what was not, frees its ids again. */
-	return load_state(cs);
+	cs->stale = 1;
+	return 0;
 }
 
 /* ---- sources ------------------------------------------------------------------- */
@@ -317,6 +332,8 @@ static int ch_source_has_size(struct store *s, uint64_t bytes)
 static int ch_source_add(struct store *s, struct source_rec *r)
 {
 	struct ch_store *cs = C(s);
+	if (fresh(cs) < 0)
+		return -1;
 	r->id = cs->next_source++;
 	if (!cs->in_tx)
 		return write_source(cs, r, "active");
@@ -457,6 +474,8 @@ static int ch_tagset_add(struct store *s, const char *json, size_t n, uint32_t *
 	struct ch_store *cs = C(s);
 	int err = 0;
 	struct chbuf *b = wbuf(cs, T_TAGSET, &err);
+	if (fresh(cs) < 0)
+		return -1;
 	*id = cs->next_tagset++;
 	rb_u32(b, *id);
 	rb_str(b, json, n);
@@ -485,6 +504,8 @@ static int ch_line_add(struct store *s, uint32_t tagset, const char *vals, size_
 	struct ch_store *cs = C(s);
 	int err = 0;
 	struct chbuf *b = wbuf(cs, T_LINE, &err);
+	if (fresh(cs) < 0)
+		return -1;
 	*id = cs->next_line++;
 	rb_u32(b, *id);
 	rb_u32(b, tagset);
@@ -495,6 +516,8 @@ static int ch_line_add(struct store *s, uint32_t tagset, const char *vals, size_
 static int ch_period_get(struct store *s, const char *prov, const char *acct, const char *start, uint32_t *id)
 {
 	struct ch_store *cs = C(s);
+	if (fresh(cs) < 0)
+		return -1;
 	struct chbuf k = { 0 };
 	period_key(&k, prov, acct, start);
 	uint64_t hh = hash_bytes(k.p, k.n);
