@@ -5,6 +5,8 @@
 
 struct store *cli_open_store(struct cli_ctx *ctx, int create)
 {
+	if (store_is_clickhouse_url(ctx->db_path))
+		return store_clickhouse_open(ctx->db_path, create);
 	return store_sqlite_open(ctx->db_path, create);
 }
 

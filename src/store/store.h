@@ -11,8 +11,8 @@
  *            extra columns), compressed in blocks: the audit trail back to
  *            file and line;
  *   daily    per (day, line, source) exact sums: what reports read.
- * Today the only backend is SQLite (store/sqlite.c); a distributed one
- * implements the same ops. All money crosses this interface as money_t.
+ * Backends: SQLite (store/sqlite.c) and ClickHouse (store/clickhouse.c,
+ * docs/clickhouse.md) implement the same ops. All money crosses this interface as money_t.
  *
  * Ownership: strings passed in are copied or consumed before return;
  * strings handed to callbacks are valid only during the callback.
@@ -231,6 +231,7 @@ struct store_ops {
 	/* After an attempt: delivered (a 2xx) or not, with the HTTP status (0: none) and a redacted reason. */
 	int (*outbox_result)(struct store *s, int64_t id, int64_t now, int delivered, int attempts, long http_status,
 			     const char *why);
+
 	/* ---- recommend: GPU hour profiles, LLM request statistics ---- */
 	/* Insert or replace the hour profile of (day, device, labels, source). */
 	int (*gpu_hourly_put)(struct store *s, const struct gpu_hourly_rec *r);
@@ -242,6 +243,16 @@ struct store_ops {
 	/* Statistics of active sources with from <= day <= to; a ledger without the table is empty. */
 	int (*llm_stat_scan)(struct store *s, int32_t from, int32_t to,
 			     int (*cb)(void *arg, const struct llm_stat_rec *r), void *arg);
+
+	/* ---- scale-out: ClickHouse ---- */
+	/*
+	 * Optional (NULL: callers use daily_scan). The sums of amount column
+	 * `amt` per (time bucket, line) over rows with from <= day <= to,
+	 * computed by the backend: grain is STORE_GRAIN_*, and cb gets the
+	 * bucket's first day (`from` for STORE_GRAIN_ALL). Weeks start on Monday.
+	 */
+	int (*daily_agg)(struct store *s, int32_t from, int32_t to, int amt, int grain,
+			 int (*cb)(void *arg, int32_t day, uint32_t line_id, money_t v), void *arg);
 };
 
 struct store {
@@ -251,6 +262,13 @@ struct store {
 
 /* Open (and create when `create`) the SQLite ledger at path. NULL after reporting. */
 struct store *store_sqlite_open(const char *path, int create);
+
+/* ---- scale-out: ClickHouse ---- */
+enum { STORE_GRAIN_DAY, STORE_GRAIN_WEEK, STORE_GRAIN_MONTH, STORE_GRAIN_ALL };
+/* 1 if path is a clickhouse://HOST:PORT/DATABASE ledger URL. */
+int store_is_clickhouse_url(const char *path);
+/* Open (and create the database and tables when `create`) the ClickHouse ledger (store/clickhouse.c). */
+struct store *store_clickhouse_open(const char *url, int create);
 
 /* Joined values of a line: FR_KEY columns in catalog order, separated by STORE_SEP; STORE_NULL marks a null. */
 #define STORE_SEP '\x1f'

@@ -1,0 +1,951 @@
+/*
+ * clickhouse.c - the ledger on ClickHouse (--db clickhouse://HOST:PORT/DB),
+ * the same store interface as SQLite; design in docs/clickhouse.md.
+ *
+ * ClickHouse has no transactions, so a transaction here is a commit point:
+ * every row an ingest writes carries its source id, and rows count only
+ * when their source's row in `source` says it is committed (status other
+ * than 'pending'). Writes are buffered as RowBinary and sent in batches of
+ * at most CH_FLUSH bytes; commit sends what is left and then, as its last
+ * and only visibility-changing step, one row of `source`. A restatement
+ * writes tombstones (`retired`: period, victim source, retiring source)
+ * that count only once the retiring source is committed. So a failed or
+ * killed ingest leaves invisible rows, never half a file, and a restated
+ * period switches from the old rows to the new ones in that single insert.
+ *
+ * Ids (source, line, tag set, period) are allocated here from max(id)+1:
+ * one writer per database at a time (docs/clickhouse.md).
+ *
+ * Ownership: the store owns its buffers, the HTTP handle and the period
+ * dictionary; strings handed to callbacks live until the callback returns.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "store/clickhouse_int.h"
+#include "store/store.h"
+#include "util/dict.h"
+#include "util/err.h"
+
+#define CH_FLUSH (8u << 20)   /* bytes of RowBinary per insert */
+
+enum tbl { T_TAGSET, T_LINE, T_PERIOD, T_SEG, T_REJECT, T_DAILY, T_RETIRED, T__COUNT };
+static const char *const tbl_name[T__COUNT] = { "tagset", "line", "period", "seg", "reject", "daily", "retired" };
+static const char *const amt_col[FA__COUNT] = { "billed", "effective", "list", "contracted", "consumed", "pricing" };
+
+/* Rows count when their source is committed and their (period, source) was not retired by a committed source. */
+#define COMMITTED "(SELECT id FROM source FINAL WHERE status != 'pending')"
+#define VISIBLE                                                                                                  \
+	"source_id IN " COMMITTED " AND (period_id, source_id) NOT IN"                                           \
+	" (SELECT period_id, victim FROM retired WHERE by_source IN " COMMITTED ")"
+
+static const char *const schema[] = {
+	"CREATE TABLE IF NOT EXISTS meta(key String, value String) ENGINE = ReplacingMergeTree ORDER BY key",
+	"CREATE TABLE IF NOT EXISTS source(id Int64, kind String, path String, sha256 String, bytes UInt64,"
+	" batch Int64, ingested_at String, rows_total UInt64, rows_accepted UInt64, rows_rejected UInt64,"
+	" billed Decimal(38,18), effective Decimal(38,18), list Decimal(38,18), contracted Decimal(38,18),"
+	" consumed Decimal(38,18), pricing Decimal(38,18), extras String, warnings String, status String,"
+	" min_day Int64, max_day Int64, ver UInt64) ENGINE = ReplacingMergeTree(ver) ORDER BY id",
+	"CREATE TABLE IF NOT EXISTS reject(source_id Int64, line UInt64, col UInt32, column_name String, reason String)"
+	" ENGINE = MergeTree ORDER BY (source_id, line)",
+	"CREATE TABLE IF NOT EXISTS tagset(id UInt32, json String) ENGINE = MergeTree ORDER BY id",
+	"CREATE TABLE IF NOT EXISTS line(id UInt32, tagset_id UInt32, vals String) ENGINE = MergeTree ORDER BY id",
+	"CREATE TABLE IF NOT EXISTS period(id UInt32, provider Nullable(String), account Nullable(String),"
+	" start Nullable(String)) ENGINE = MergeTree ORDER BY id",
+	"CREATE TABLE IF NOT EXISTS seg(source_id Int64, period_id UInt32, first_line UInt64, nrows UInt32, data String)"
+	" ENGINE = MergeTree ORDER BY (period_id, source_id, first_line)",
+	/* Summing: parts merge into one row per key in the background; readers sum anyway. */
+	"CREATE TABLE IF NOT EXISTS daily(day Int32, line_id UInt32, source_id Int64, period_id UInt32, n UInt64,"
+	" billed Decimal(38,18), effective Decimal(38,18), list Decimal(38,18), contracted Decimal(38,18),"
+	" consumed Decimal(38,18), pricing Decimal(38,18))"
+	" ENGINE = SummingMergeTree PARTITION BY intDiv(day, 100) ORDER BY (day, line_id, source_id, period_id)",
+	"CREATE TABLE IF NOT EXISTS retired(period_id UInt32, victim Int64, by_source Int64)"
+	" ENGINE = MergeTree ORDER BY (period_id, victim)",
+	"INSERT INTO meta VALUES ('schema_version', 'ch1')",
+};
+
+struct pend_src {          /* source_update inside a transaction, written at commit */
+	int set;
+	struct source_rec r;
+	char *strs[5];
+};
+
+struct ch_store {
+	struct store base;
+	struct chhttp *h;
+	struct chbuf buf[T__COUNT];
+	int in_tx, flushed;        /* flushed: this transaction already sent rows */
+	int stale;                 /* after a rollback: ids and periods are re-read before the next use */
+	int warned_llm_stat;       /* the "statistics not kept" warning was given */
+	int64_t next_source, tx_source;
+	uint32_t next_line, next_tagset, next_period;
+	struct dict periods;       /* encoded (provider, account, start) -> id */
+	struct pend_src pend;
+	struct chbuf q;            /* last reply */
+};
+
+static struct ch_store *C(struct store *s) { return (struct ch_store *)s; }
+
+static int run(struct ch_store *cs, const char *what, const char *sql)
+{
+	cs->q.n = 0;
+	return chhttp_run(cs->h, what, sql, NULL, &cs->q, 1);
+}
+
+static int bad_reply(struct ch_store *cs, const char *what)
+{
+	return error("%s: %s: malformed reply from the server", cs->base.path, what);
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- ids and the period dictionary ------------------------------------------ */
+
+static size_t period_key(struct chbuf *k, const char *prov, const char *acct, const char *start)
+{
+	k->n = 0;
+	rb_nstr(k, prov);
+	rb_nstr(k, acct);
+	rb_nstr(k, start);
+	return k->n;
+}
+
+/* Ids and periods as the server has them (at open and after a rollback). */
+static int load_state(struct ch_store *cs)
+{
+	if (run(cs, "read ids", "SELECT toInt64(max(id)) FROM source FORMAT RowBinary") < 0)
+		return -1;
+	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+	cs->next_source = rd_i64(&r) + 1;
+	static const char *q[] = { "SELECT toUInt32(max(id)) FROM line FORMAT RowBinary",
+				   "SELECT toUInt32(max(id)) FROM tagset FORMAT RowBinary" };
+	for (int i = 0; i < 2 && !r.bad; i++) {
+		if (run(cs, "read ids", q[i]) < 0)
+			return -1;
+		r = (struct rbin){ cs->q.p, cs->q.p + cs->q.n, 0 };
+		*(i ? &cs->next_tagset : &cs->next_line) = rd_u32(&r) + 1;
+	}
+	if (r.bad)
+		return bad_reply(cs, "read ids");
+	dict_release(&cs->periods);
+	dict_init(&cs->periods);
+	if (run(cs, "read periods", "SELECT id, provider, account, start FROM period FORMAT RowBinary") < 0)
+		return -1;
+	r = (struct rbin){ cs->q.p, cs->q.p + cs->q.n, 0 };
+	struct chbuf k = { 0 };
+	uint32_t max = 0;
+	while (r.p < r.end && !r.bad) {
+		uint32_t id = rd_u32(&r);
+		k.n = 0;
+		for (int i = 0; i < 3; i++) {
+			uint8_t null = rd_u8(&r);
+			rb_u8(&k, null);
+			if (!null) {
+				size_t n;
+				const char *s = rd_str(&r, &n);
+				rb_str(&k, s, n);
+			}
+		}
+		uint64_t hh = hash_bytes(k.p, k.n);
+		uint32_t old;
+		if (!r.bad && !dict_get(&cs->periods, k.p, k.n, hh, &old))
+			dict_put(&cs->periods, k.p, k.n, hh, id);
+		if (id > max)
+			max = id;
+	}
+	chbuf_free(&k);
+	if (r.bad)
+		return bad_reply(cs, "read periods");
+	cs->next_period = max + 1;
+	return 0;
+}
+
+/* Re-read ids after a rollback, lazily: a rollback after a lost connection must not fail again. */
+static int fresh(struct ch_store *cs)
+{
+	if (!cs->stale)
+		return 0;
+	if (load_state(cs) < 0)
+		return -1;
+	cs->stale = 0;
+	return 0;
+}
+
+/* ---- buffered writes ---------------------------------------------------------- */
+
+static int write_source(struct ch_store *cs, const struct source_rec *r, const char *status);
+
+static int flush_tbl(struct ch_store *cs, int t)
+{
+	struct chbuf *b = &cs->buf[t];
+	if (!b->n)
+		return 0;
+	/* Rows of a source are only ever sent after its id is claimed (a pending row). */
+	if (cs->in_tx && !cs->flushed && cs->tx_source) {
+		struct source_rec claim = { .id = cs->tx_source, .kind = "", .path = "", .sha256 = "" };
+		snprintf(claim.sha256, sizeof claim.sha256, "pending-%" PRId64, cs->tx_source);
+		if (write_source(cs, &claim, "pending") < 0)
+			return -1;
+	}
+	cs->flushed = 1;
+	char sql[64];
+	snprintf(sql, sizeof sql, "INSERT INTO %s FORMAT RowBinary", tbl_name[t]);
+	int rc = chhttp_run(cs->h, "write", sql, b, NULL, 1);
+	b->n = 0;
+	return rc;
+}
+
+static struct chbuf *wbuf(struct ch_store *cs, int t, int *err)
+{
+	if (cs->buf[t].n >= CH_FLUSH && flush_tbl(cs, t) < 0)
+		*err = 1;
+	return &cs->buf[t];
+}
+
+static int write_source(struct ch_store *cs, const struct source_rec *r, const char *status)
+{
+	struct chbuf b = { 0 };
+	rb_i64(&b, r->id);
+	rb_str(&b, r->kind ? r->kind : "", r->kind ? strlen(r->kind) : 0);
+	rb_str(&b, r->path ? r->path : "", r->path ? strlen(r->path) : 0);
+	rb_str(&b, r->sha256, strlen(r->sha256));
+	rb_u64(&b, r->bytes);
+	rb_i64(&b, r->batch);
+	rb_str(&b, r->ingested_at ? r->ingested_at : "", r->ingested_at ? strlen(r->ingested_at) : 0);
+	rb_u64(&b, r->rows_total);
+	rb_u64(&b, r->rows_accepted);
+	rb_u64(&b, r->rows_rejected);
+	for (int a = 0; a < FA__COUNT; a++)
+		rb_money(&b, r->total[a]);
+	rb_str(&b, r->extras_json ? r->extras_json : "", r->extras_json ? strlen(r->extras_json) : 0);
+	rb_str(&b, r->warnings_json ? r->warnings_json : "", r->warnings_json ? strlen(r->warnings_json) : 0);
+	rb_str(&b, status, strlen(status));
+	rb_i64(&b, r->min_day);
+	rb_i64(&b, r->max_day);
+	rb_u64(&b, now_us());
+	int rc = chhttp_run(cs->h, "write source", "INSERT INTO source FORMAT RowBinary", &b, NULL, 1);
+	chbuf_free(&b);
+	return rc;
+}
+
+/* ---- transactions ------------------------------------------------------------- */
+
+static void pend_clear(struct ch_store *cs)
+{
+	for (int i = 0; i < 5; i++)
+		free(cs->pend.strs[i]);
+	memset(&cs->pend, 0, sizeof cs->pend);
+}
+
+static int ch_begin(struct store *s)
+{
+	struct ch_store *cs = C(s);
+	if (cs->in_tx)
+		return error("%s: a transaction is already open", s->path);
+	if (fresh(cs) < 0)
+		return -1;
+	cs->in_tx = 1;
+	cs->flushed = 0;
+	cs->tx_source = 0;
+	return 0;
+}
+
+static int ch_commit(struct store *s)
+{
+	struct ch_store *cs = C(s);
+	/* Dictionaries first, the source row last: that one insert is the commit. */
+	for (int t = 0; t < T__COUNT; t++)
+		if (flush_tbl(cs, t) < 0)
+			return -1;
+	if (cs->pend.set && write_source(cs, &cs->pend.r, cs->pend.r.status ? cs->pend.r.status : "active") < 0)
+		return -1;
+	pend_clear(cs);
+	cs->in_tx = 0;
+	cs->tx_source = 0;
+	return 0;
+}
+
+static int ch_rollback(struct store *s)
+{
+	struct ch_store *cs = C(s);
+	if (!cs->in_tx)
+		return 0;
+	for (int t = 0; t < T__COUNT; t++)
+		cs->buf[t].n = 0;
+	pend_clear(cs);
+	cs->in_tx = 0;
+	cs->tx_source = 0;
+	/* What was sent stays, invisible; what was not, frees its ids again. */
+	cs->stale = 1;
+	return 0;
+}
+
+/* ---- sources ------------------------------------------------------------------- */
+
+/* Only hex digits, letters and '-' reach SQL text (sha256 values are hex). */
+static int safe_token(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static int ch_source_find(struct store *s, const char *sha, int64_t *id)
+{
+	struct ch_store *cs = C(s);
+	if (!safe_token(sha))
+		return 0;   /* no stored sha256 has other characters */
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "SELECT id FROM source FINAL WHERE sha256 = '%s' AND status != 'pending' ORDER BY id LIMIT 1"
+		 " FORMAT RowBinary", sha);
+	if (run(cs, "find source", sql) < 0)
+		return -1;
+	if (!cs->q.n)
+		return 0;
+	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+	*id = rd_i64(&r);
+	return r.bad ? bad_reply(cs, "find source") : 1;
+}
+
+static int ch_source_has_size(struct store *s, uint64_t bytes)
+{
+	struct ch_store *cs = C(s);
+	char sql[160];
+	snprintf(sql, sizeof sql,
+		 "SELECT 1 FROM source FINAL WHERE bytes = %" PRIu64 " AND status != 'pending' LIMIT 1 FORMAT RowBinary",
+		 bytes);
+	if (run(cs, "find source", sql) < 0)
+		return -1;
+	return cs->q.n > 0;
+}
+
+static int ch_source_add(struct store *s, struct source_rec *r)
+{
+	struct ch_store *cs = C(s);
+	if (fresh(cs) < 0)
+		return -1;
+	r->id = cs->next_source++;
+	if (!cs->in_tx)
+		return write_source(cs, r, "active");
+	cs->tx_source = r->id;
+	return 0;
+}
+
+static int ch_source_update(struct store *s, const struct source_rec *r)
+{
+	struct ch_store *cs = C(s);
+	if (!cs->in_tx)
+		return write_source(cs, r, r->status ? r->status : "active");
+	pend_clear(cs);
+	cs->pend.set = 1;
+	cs->pend.r = *r;
+	const char *src[5] = { r->kind, r->path, r->ingested_at, r->extras_json, r->warnings_json };
+	const char **dst[5] = { &cs->pend.r.kind, &cs->pend.r.path, &cs->pend.r.ingested_at, &cs->pend.r.extras_json,
+				&cs->pend.r.warnings_json };
+	for (int i = 0; i < 5; i++) {
+		cs->pend.strs[i] = src[i] ? xstrdup(src[i]) : NULL;
+		*dst[i] = cs->pend.strs[i];
+	}
+	cs->pend.r.status = r->status && !strcmp(r->status, "replaced") ? "replaced" : "active";
+	return 0;
+}
+
+static int ch_source_scan(struct store *s, int (*cb)(void *, const struct source_rec *), void *arg)
+{
+	struct ch_store *cs = C(s);
+	/* Sources that still have rows: a committed one without any was replaced (as in SQLite). */
+	if (run(cs, "scan sources",
+		"SELECT DISTINCT source_id FROM seg WHERE (period_id, source_id) NOT IN"
+		" (SELECT period_id, victim FROM retired WHERE by_source IN " COMMITTED ") ORDER BY source_id"
+		" FORMAT RowBinary") < 0)
+		return -1;
+	size_t nlive = cs->q.n / 8;
+	int64_t *live = xcalloc(nlive ? nlive : 1, sizeof *live);
+	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+	for (size_t i = 0; i < nlive; i++)
+		live[i] = rd_i64(&r);
+	int out = 0;
+	if (run(cs, "scan sources",
+		"SELECT id, kind, path, sha256, bytes, batch, ingested_at, rows_total, rows_accepted, rows_rejected,"
+		" billed, effective, list, contracted, consumed, pricing, extras, warnings, status, min_day, max_day"
+		" FROM source FINAL WHERE status != 'pending' ORDER BY id FORMAT RowBinary") < 0) {
+		free(live);
+		return -1;
+	}
+	r = (struct rbin){ cs->q.p, cs->q.p + cs->q.n, 0 };
+	size_t li = 0;
+	while (r.p < r.end && !r.bad && !out) {
+		struct source_rec x = { 0 };
+		char *str[7];
+		size_t n;
+		const char *p;
+		x.id = rd_i64(&r);
+		for (int i = 0; i < 2; i++) {
+			p = rd_str(&r, &n);
+			str[i] = xstrndup(p, n);
+		}
+		p = rd_str(&r, &n);
+		snprintf(x.sha256, sizeof x.sha256, "%.*s", (int)(n < 64 ? n : 64), p);
+		x.bytes = rd_u64(&r);
+		x.batch = rd_i64(&r);
+		p = rd_str(&r, &n);
+		str[2] = xstrndup(p, n);
+		x.rows_total = rd_u64(&r);
+		x.rows_accepted = rd_u64(&r);
+		x.rows_rejected = rd_u64(&r);
+		for (int a = 0; a < FA__COUNT; a++)
+			x.total[a] = rd_money(&r);
+		for (int i = 3; i < 6; i++) {
+			p = rd_str(&r, &n);
+			str[i] = xstrndup(p, n);
+		}
+		x.min_day = rd_i64(&r);
+		x.max_day = rd_i64(&r);
+		x.kind = str[0];
+		x.path = str[1];
+		x.ingested_at = str[2];
+		x.extras_json = *str[3] ? str[3] : NULL;
+		x.warnings_json = *str[4] ? str[4] : NULL;
+		x.status = str[5];
+		while (li < nlive && live[li] < x.id)
+			li++;
+		if (!strcmp(x.status, "active") && x.rows_accepted > 0 && !(li < nlive && live[li] == x.id))
+			x.status = "replaced";
+		if (!r.bad)
+			out = cb(arg, &x);
+		for (int i = 0; i < 6; i++)
+			free(str[i]);
+	}
+	free(live);
+	if (r.bad)
+		return bad_reply(cs, "scan sources");
+	return out;
+}
+
+static int ch_reject_add(struct store *s, int64_t sid, uint64_t line, uint32_t col, const char *column, const char *why)
+{
+	int err = 0;
+	struct chbuf *b = wbuf(C(s), T_REJECT, &err);
+	rb_i64(b, sid);
+	rb_u64(b, line);
+	rb_u32(b, col);
+	rb_str(b, column ? column : "", column ? strlen(column) : 0);
+	rb_str(b, why ? why : "", why ? strlen(why) : 0);
+	return err ? -1 : 0;
+}
+
+/* ---- dictionaries --------------------------------------------------------------- */
+
+static int ch_tagset_scan(struct store *s, int (*cb)(void *, uint32_t, const char *, size_t), void *arg)
+{
+	struct ch_store *cs = C(s);
+	if (run(cs, "scan tag sets", "SELECT id, json FROM tagset ORDER BY id FORMAT RowBinary") < 0)
+		return -1;
+	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+	int out = 0;
+	/* The callback gets a NUL-terminated copy: SQLite's text columns are. */
+	struct chbuf tmp = { 0 };
+	while (r.p < r.end && !r.bad && !out) {
+		uint32_t id = rd_u32(&r);
+		size_t n;
+		const char *p = rd_str(&r, &n);
+		tmp.n = 0;
+		chbuf_put(&tmp, p, n);
+		chbuf_put(&tmp, "", 1);
+		if (!r.bad)
+			out = cb(arg, id, (const char *)tmp.p, n);
+	}
+	chbuf_free(&tmp);
+	return r.bad ? bad_reply(cs, "scan tag sets") : out;
+}
+
+static int ch_tagset_add(struct store *s, const char *json, size_t n, uint32_t *id)
+{
+	struct ch_store *cs = C(s);
+	int err = 0;
+	struct chbuf *b = wbuf(cs, T_TAGSET, &err);
+	if (fresh(cs) < 0)
+		return -1;
+	*id = cs->next_tagset++;
+	rb_u32(b, *id);
+	rb_str(b, json, n);
+	return err ? -1 : 0;
+}
+
+static int ch_line_scan(struct store *s, int (*cb)(void *, uint32_t, uint32_t, const char *, size_t), void *arg)
+{
+	struct ch_store *cs = C(s);
+	if (run(cs, "scan lines", "SELECT id, tagset_id, vals FROM line ORDER BY id FORMAT RowBinary") < 0)
+		return -1;
+	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+	int out = 0;
+	while (r.p < r.end && !r.bad && !out) {
+		uint32_t id = rd_u32(&r), ts = rd_u32(&r);
+		size_t n;
+		const char *p = rd_str(&r, &n);
+		if (!r.bad)
+			out = cb(arg, id, ts, p, n);
+	}
+	return r.bad ? bad_reply(cs, "scan lines") : out;
+}
+
+static int ch_line_add(struct store *s, uint32_t tagset, const char *vals, size_t n, uint32_t *id)
+{
+	struct ch_store *cs = C(s);
+	int err = 0;
+	struct chbuf *b = wbuf(cs, T_LINE, &err);
+	if (fresh(cs) < 0)
+		return -1;
+	*id = cs->next_line++;
+	rb_u32(b, *id);
+	rb_u32(b, tagset);
+	rb_str(b, vals, n);
+	return err ? -1 : 0;
+}
+
+static int ch_period_get(struct store *s, const char *prov, const char *acct, const char *start, uint32_t *id)
+{
+	struct ch_store *cs = C(s);
+	if (fresh(cs) < 0)
+		return -1;
+	struct chbuf k = { 0 };
+	period_key(&k, prov, acct, start);
+	uint64_t hh = hash_bytes(k.p, k.n);
+	if (!dict_get(&cs->periods, k.p, k.n, hh, id)) {
+		*id = cs->next_period++;
+		dict_put(&cs->periods, k.p, k.n, hh, *id);
+		int err = 0;
+		struct chbuf *b = wbuf(cs, T_PERIOD, &err);
+		rb_u32(b, *id);
+		chbuf_put(b, k.p, k.n);
+		if (err) {
+			chbuf_free(&k);
+			return -1;
+		}
+	}
+	chbuf_free(&k);
+	return 0;
+}
+
+/* ---- facts -------------------------------------------------------------------- */
+
+static int ch_seg_add(struct store *s, int64_t sid, uint32_t pid, uint64_t first, uint32_t nrows, const void *blob,
+		      size_t n)
+{
+	int err = 0;
+	struct chbuf *b = wbuf(C(s), T_SEG, &err);
+	rb_i64(b, sid);
+	rb_u32(b, pid);
+	rb_u64(b, first);
+	rb_u32(b, nrows);
+	rb_str(b, blob, n);
+	return err ? -1 : 0;
+}
+
+static int ch_daily_add(struct store *s, int64_t sid, const struct daily_rec *recs, size_t n)
+{
+	struct ch_store *cs = C(s);
+	for (size_t i = 0; i < n; i++) {
+		int err = 0;
+		struct chbuf *b = wbuf(cs, T_DAILY, &err);
+		if (err)
+			return -1;
+		rb_i32(b, recs[i].day);
+		rb_u32(b, recs[i].line_id);
+		rb_i64(b, sid);
+		rb_u32(b, recs[i].period_id);
+		rb_u64(b, recs[i].n);
+		for (int a = 0; a < FA__COUNT; a++)
+			rb_money(b, recs[i].amt[a]);
+	}
+	return 0;
+}
+
+static int ch_restate(struct store *s, uint32_t pid, int64_t sid, int64_t batch, uint64_t *deleted)
+{
+	struct ch_store *cs = C(s);
+	char sql[1024];
+	*deleted = 0;
+	/* The visible (day, line, source) rows of this period from committed sources of other batches. */
+	snprintf(sql, sizeof sql,
+		 "SELECT source_id, count() FROM (SELECT day, line_id, source_id FROM daily WHERE period_id = %" PRIu32
+		 " AND source_id != %" PRId64 " AND source_id IN (SELECT id FROM source FINAL WHERE status != 'pending'"
+		 " AND batch != %" PRId64 ") AND " VISIBLE " GROUP BY day, line_id, source_id)"
+		 " GROUP BY source_id ORDER BY source_id FORMAT RowBinary",
+		 pid, sid, batch);
+	if (run(cs, "restate", sql) < 0)
+		return -1;
+	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+	while (r.p < r.end && !r.bad) {
+		int64_t victim = rd_i64(&r);
+		uint64_t cnt = rd_u64(&r);
+		if (r.bad)
+			break;
+		*deleted += cnt;
+		int err = 0;
+		struct chbuf *b = wbuf(cs, T_RETIRED, &err);
+		if (err)
+			return -1;
+		rb_u32(b, pid);
+		rb_i64(b, victim);
+		rb_i64(b, sid);
+	}
+	return r.bad ? bad_reply(cs, "restate") : 0;
+}
+
+/* ---- reads ---------------------------------------------------------------------- */
+
+static int ch_daily_scan(struct store *s, int32_t from, int32_t to, int amt,
+			 int (*cb)(void *, int32_t, uint32_t, money_t), void *arg)
+{
+	struct ch_store *cs = C(s);
+	char sql[1024];
+	if (amt < 0 || amt >= FA__COUNT)
+		return error("%s: no amount column %d", s->path, amt);
+	/* One row per (day, line, source), as SQLite keeps them: per-row scaling rounds the same. */
+	snprintf(sql, sizeof sql,
+		 "SELECT day, line_id, sum(%s) FROM daily WHERE day BETWEEN %" PRId32 " AND %" PRId32 " AND " VISIBLE
+		 " GROUP BY day, line_id, source_id FORMAT RowBinary",
+		 amt_col[amt], from, to);
+	if (run(cs, "scan daily sums", sql) < 0)
+		return -1;
+	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+	int out = 0;
+	while (r.p < r.end && !r.bad && !out) {
+		int32_t day = rd_i32(&r);
+		uint32_t line = rd_u32(&r);
+		money_t v = rd_money(&r);
+		if (!r.bad)
+			out = cb(arg, day, line, v);
+	}
+	return r.bad ? bad_reply(cs, "scan daily sums") : out;
+}
+
+static int ch_daily_agg(struct store *s, int32_t from, int32_t to, int amt, int grain,
+			int (*cb)(void *, int32_t, uint32_t, money_t), void *arg)
+{
+	struct ch_store *cs = C(s);
+	char sql[1024], b[160];
+	if (amt < 0 || amt >= FA__COUNT)
+		return error("%s: no amount column %d", s->path, amt);
+	/* toDate() of a UInt16 is a day number; outside 1970..2149 months fall back to days. */
+	if (grain == STORE_GRAIN_MONTH && (from < 0 || to > 65535))
+		grain = STORE_GRAIN_DAY;
+	switch (grain) {
+	case STORE_GRAIN_ALL:
+		snprintf(b, sizeof b, "toInt32(%" PRId32 ")", from);
+		break;
+	case STORE_GRAIN_WEEK:   /* Monday; 1970-01-01 was a Thursday */
+		snprintf(b, sizeof b, "toInt32(day - ((day + 3) %% 7 + 7) %% 7)");
+		break;
+	case STORE_GRAIN_MONTH:
+		snprintf(b, sizeof b, "toInt32(toRelativeDayNum(toStartOfMonth(toDate(toUInt16(day))))"
+				      " - toRelativeDayNum(toDate('1970-01-01')))");
+		break;
+	default:
+		snprintf(b, sizeof b, "day");
+	}
+	snprintf(sql, sizeof sql,
+		 "SELECT %s AS b, line_id, sum(%s) FROM daily WHERE day BETWEEN %" PRId32 " AND %" PRId32 " AND " VISIBLE
+		 " GROUP BY b, line_id FORMAT RowBinary",
+		 b, amt_col[amt], from, to);
+	if (run(cs, "aggregate daily sums", sql) < 0)
+		return -1;
+	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+	int out = 0;
+	while (r.p < r.end && !r.bad && !out) {
+		int32_t day = rd_i32(&r);
+		uint32_t line = rd_u32(&r);
+		money_t v = rd_money(&r);
+		if (!r.bad)
+			out = cb(arg, day, line, v);
+	}
+	return r.bad ? bad_reply(cs, "aggregate daily sums") : out;
+}
+
+static int ch_day_range(struct store *s, int32_t *min, int32_t *max)
+{
+	struct ch_store *cs = C(s);
+	if (run(cs, "day range", "SELECT min(day), max(day), count() FROM daily WHERE " VISIBLE " FORMAT RowBinary") < 0)
+		return -1;
+	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+	int32_t lo = rd_i32(&r), hi = rd_i32(&r);
+	uint64_t n = rd_u64(&r);
+	if (r.bad)
+		return bad_reply(cs, "day range");
+	if (!n)
+		return 0;
+	*min = lo;
+	*max = hi;
+	return 1;
+}
+
+/* ---- areas not on ClickHouse yet -------------------------------------------------- */
+
+/*
+ * Writers of GPU telemetry, business metrics, LLM usage guards and alert
+ * state fail with one clear line; readers see those areas empty, as a
+ * SQLite ledger without their tables does.
+ */
+static int unsupported(struct store *s, const char *what)
+{
+	return error("%s: %s is not supported on the ClickHouse ledger yet (use a SQLite ledger; docs/clickhouse.md)",
+		     s->path, what);
+}
+
+static int ch_gpu_device_get(struct store *s, const char *h, const char *u, int i, const char *m, uint32_t *id)
+{
+	(void)h, (void)u, (void)i, (void)m, (void)id;
+	return unsupported(s, "GPU telemetry");
+}
+static int ch_gpu_labels_get(struct store *s, const char *p, const char *n, const char *c, uint32_t *id)
+{
+	(void)p, (void)n, (void)c, (void)id;
+	return unsupported(s, "GPU telemetry");
+}
+static int ch_gpu_device_scan(struct store *s, int (*cb)(void *, uint32_t, const char *, const char *, int, const char *),
+			      void *arg)
+{
+	(void)s, (void)cb, (void)arg;
+	return 0;
+}
+static int ch_gpu_labels_scan(struct store *s, int (*cb)(void *, uint32_t, const char *, const char *, const char *),
+			      void *arg)
+{
+	(void)s, (void)cb, (void)arg;
+	return 0;
+}
+static int ch_gpu_daily_put(struct store *s, const struct gpu_daily_rec *r)
+{
+	(void)r;
+	return unsupported(s, "GPU telemetry");
+}
+static int ch_gpu_cover_get(struct store *s, int32_t day, uint32_t dev, int64_t sid, uint8_t out[GPU_COVER_BYTES])
+{
+	(void)day, (void)dev, (void)sid, (void)out;
+	return unsupported(s, "GPU telemetry");
+}
+static int ch_gpu_daily_scan(struct store *s, int32_t from, int32_t to, int64_t sid,
+			     int (*cb)(void *, const struct gpu_daily_rec *), void *arg)
+{
+	(void)s, (void)from, (void)to, (void)sid, (void)cb, (void)arg;
+	return 0;
+}
+static int ch_metric_add(struct store *s, int64_t sid, int32_t day, const char *m, const char *d, money_t v)
+{
+	(void)sid, (void)day, (void)m, (void)d, (void)v;
+	return unsupported(s, "business metrics");
+}
+static int ch_metric_scan(struct store *s, const char *m, int32_t from, int32_t to,
+			  int (*cb)(void *, int32_t, const char *, money_t), void *arg)
+{
+	(void)s, (void)m, (void)from, (void)to, (void)cb, (void)arg;
+	return 0;
+}
+static int ch_metric_names(struct store *s, int (*cb)(void *, const char *), void *arg)
+{
+	(void)s, (void)cb, (void)arg;
+	return 0;
+}
+/*
+ * Recommend's per-hour GPU profiles come with GPU telemetry, which this
+ * backend does not take yet. LLM request statistics come with every
+ * request-log ingest: dropping them (with one warning) keeps `ingest llm`
+ * working here; recommend's LLM kinds then see no traffic on this ledger.
+ */
+static int ch_gpu_hourly_put(struct store *s, const struct gpu_hourly_rec *r)
+{
+	(void)r;
+	return unsupported(s, "GPU telemetry");
+}
+static int ch_gpu_hourly_scan(struct store *s, int32_t from, int32_t to, int64_t sid,
+			      int (*cb)(void *, const struct gpu_hourly_rec *), void *arg)
+{
+	(void)s, (void)from, (void)to, (void)sid, (void)cb, (void)arg;
+	return 0;
+}
+static int ch_llm_stat_put(struct store *s, const struct llm_stat_rec *r)
+{
+	(void)r;
+	if (!C(s)->warned_llm_stat) {
+		C(s)->warned_llm_stat = 1;
+		warning("%s: LLM request statistics (used by recommend) are not kept on the ClickHouse ledger yet",
+			s->path);
+	}
+	return 0;
+}
+static int ch_llm_stat_scan(struct store *s, int32_t from, int32_t to,
+			    int (*cb)(void *, const struct llm_stat_rec *), void *arg)
+{
+	(void)s, (void)from, (void)to, (void)cb, (void)arg;
+	return 0;
+}
+/* The LLM ingest's reconciliation guard: the first visible day of line in [from, to] billed by a `kind` source. */
+static int ch_line_billed(struct store *s, uint32_t line, int32_t from, int32_t to, const char *kind, int64_t *sid,
+			  int32_t *day)
+{
+	struct ch_store *cs = C(s);
+	char sql[1024];
+	if (!safe_token(kind))
+		return error("%s: source kind '%s' cannot be queried", s->path, kind);
+	snprintf(sql, sizeof sql,
+		 "SELECT source_id, day FROM daily WHERE line_id = %" PRIu32 " AND day BETWEEN %" PRId32 " AND %" PRId32
+		 " AND source_id IN (SELECT id FROM source FINAL WHERE kind = '%s' AND status = 'active') AND " VISIBLE
+		 " ORDER BY day, source_id LIMIT 1 FORMAT RowBinary",
+		 line, from, to, kind);
+	if (run(cs, "reconcile LLM usage", sql) < 0)
+		return -1;
+	if (!cs->q.n)
+		return 0;
+	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+	*sid = rd_i64(&r);
+	*day = rd_i32(&r);
+	return r.bad ? bad_reply(cs, "reconcile LLM usage") : 1;
+}
+static int ch_alert_init(struct store *s) { return unsupported(s, "alert state"); }
+static int ch_alert_add(struct store *s, const struct alert_rec *a, const char *const *t, const char *const *sh,
+			size_t n, const char *p)
+{
+	(void)a, (void)t, (void)sh, (void)n, (void)p;
+	return unsupported(s, "alert state");
+}
+static int ch_outbox_pending(struct store *s, int64_t now, int (*cb)(void *, const struct outbox_rec *), void *arg)
+{
+	(void)s, (void)now, (void)cb, (void)arg;
+	return 0;
+}
+static int ch_outbox_claim(struct store *s, int64_t id, int64_t now, int64_t until)
+{
+	(void)id, (void)now, (void)until;
+	return unsupported(s, "alert state");
+}
+static int ch_outbox_result(struct store *s, int64_t id, int64_t now, int d, int at, long st, const char *why)
+{
+	(void)id, (void)now, (void)d, (void)at, (void)st, (void)why;
+	return unsupported(s, "alert state");
+}
+
+/* ---- open and close ----------------------------------------------------------------- */
+
+static void ch_close(struct store *s)
+{
+	struct ch_store *cs = C(s);
+	if (cs->in_tx)
+		ch_rollback(s);
+	for (int t = 0; t < T__COUNT; t++)
+		chbuf_free(&cs->buf[t]);
+	chbuf_free(&cs->q);
+	pend_clear(cs);
+	dict_release(&cs->periods);
+	chhttp_free(cs->h);
+	free(s->path);
+	free(cs);
+}
+
+static const struct store_ops ch_ops = {
+	.close = ch_close, .begin = ch_begin, .commit = ch_commit, .rollback = ch_rollback,
+	.source_find = ch_source_find, .source_has_size = ch_source_has_size, .source_add = ch_source_add,
+	.source_update = ch_source_update, .source_scan = ch_source_scan, .reject_add = ch_reject_add,
+	.tagset_scan = ch_tagset_scan, .tagset_add = ch_tagset_add, .line_scan = ch_line_scan, .line_add = ch_line_add,
+	.period_get = ch_period_get, .seg_add = ch_seg_add, .daily_add = ch_daily_add, .restate = ch_restate,
+	.daily_scan = ch_daily_scan, .day_range = ch_day_range,
+	.gpu_device_get = ch_gpu_device_get, .gpu_labels_get = ch_gpu_labels_get, .gpu_device_scan = ch_gpu_device_scan,
+	.gpu_labels_scan = ch_gpu_labels_scan, .gpu_daily_put = ch_gpu_daily_put, .gpu_cover_get = ch_gpu_cover_get,
+	.gpu_daily_scan = ch_gpu_daily_scan,
+	.metric_add = ch_metric_add, .metric_scan = ch_metric_scan, .metric_names = ch_metric_names,
+	.line_billed = ch_line_billed,
+	.alert_init = ch_alert_init, .alert_add = ch_alert_add, .outbox_pending = ch_outbox_pending,
+	.outbox_claim = ch_outbox_claim, .outbox_result = ch_outbox_result,
+	.gpu_hourly_put = ch_gpu_hourly_put, .gpu_hourly_scan = ch_gpu_hourly_scan,
+	.llm_stat_put = ch_llm_stat_put, .llm_stat_scan = ch_llm_stat_scan,
+	/* ---- scale-out: ClickHouse ---- */
+	.daily_agg = ch_daily_agg,
+};
+
+int store_is_clickhouse_url(const char *path)
+{
+	return path && strncmp(path, "clickhouse://", 13) == 0;
+}
+
+struct store *store_clickhouse_open(const char *url, int create)
+{
+	const char *hp = url + 13, *slash = strchr(hp, '/');
+	const char *db = slash ? slash + 1 : "";
+	size_t hn = slash ? (size_t)(slash - hp) : strlen(hp);
+	if (!hn || hn > 255) {
+		error("%s: expected clickhouse://HOST:PORT/DATABASE", url);
+		return NULL;
+	}
+	/* Host and port only: no credentials, paths or queries in this URL form. */
+	for (size_t i = 0; i < hn; i++)
+		if (!((hp[i] >= '0' && hp[i] <= '9') || (hp[i] >= 'a' && hp[i] <= 'z') || (hp[i] >= 'A' && hp[i] <= 'Z') ||
+		      hp[i] == '.' || hp[i] == '-' || hp[i] == ':' || hp[i] == '[' || hp[i] == ']')) {
+			error("%s: expected clickhouse://HOST:PORT/DATABASE (the host may not contain '%c')", url, hp[i]);
+			return NULL;
+		}
+	size_t dn = strlen(db);
+	int ok = dn > 0 && dn <= 64 && !(db[0] >= '0' && db[0] <= '9');
+	for (size_t i = 0; ok && i < dn; i++)
+		ok = (db[i] >= '0' && db[i] <= '9') || (db[i] >= 'a' && db[i] <= 'z') || (db[i] >= 'A' && db[i] <= 'Z') ||
+		     db[i] == '_';
+	if (!ok) {
+		error("%s: the database name must be letters, digits and '_' (clickhouse://HOST:PORT/DATABASE)", url);
+		return NULL;
+	}
+	char base[300];
+	/* A port follows the last ':' after any [IPv6] bracket. */
+	const char *rb = memchr(hp, ']', hn), *after = rb ? rb + 1 : hp;
+	int has_port = memchr(after, ':', hn - (size_t)(after - hp)) != NULL;
+	snprintf(base, sizeof base, "http://%.*s%s/", (int)hn, hp, has_port ? "" : ":8123");
+	struct ch_store *cs = xcalloc(1, sizeof *cs);
+	cs->base.ops = &ch_ops;
+	cs->base.path = xstrdup(url);
+	dict_init(&cs->periods);
+	cs->h = chhttp_new(base, db, url);
+	if (!cs->h)
+		goto fail;
+	if (create) {
+		char sql[128];
+		snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s", db);
+		cs->q.n = 0;
+		if (chhttp_run(cs->h, "create database", sql, NULL, &cs->q, 0) < 0)
+			goto fail;
+		for (size_t i = 0; i + 1 < sizeof schema / sizeof schema[0]; i++)
+			if (run(cs, "create tables", schema[i]) < 0)
+				goto fail;
+		if (run(cs, "read schema version", "SELECT count() FROM meta FORMAT RowBinary") < 0)
+			goto fail;
+		struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+		if (rd_u64(&r) == 0 && run(cs, "create tables", schema[sizeof schema / sizeof schema[0] - 1]) < 0)
+			goto fail;
+	} else {
+		char sql[160];
+		snprintf(sql, sizeof sql,
+			 "SELECT count() FROM system.tables WHERE database = '%s' AND name = 'retired' FORMAT RowBinary", db);
+		cs->q.n = 0;
+		if (chhttp_run(cs->h, "open", sql, NULL, &cs->q, 0) < 0)
+			goto fail;
+		struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+		if (rd_u64(&r) != 1) {
+			error("%s: not an aicost ledger, or empty (run 'aicost ingest focus FILE' first)", url);
+			goto fail;
+		}
+	}
+	if (load_state(cs) < 0)
+		goto fail;
+	return &cs->base;
+fail:
+	ch_close(&cs->base);
+	return NULL;
+}
