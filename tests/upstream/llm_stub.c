@@ -7,7 +7,7 @@
  * headers: latency, error status, mid-stream reset or error, token count.
  *
  *   llm_stub --listen 127.0.0.1:PORT [--latency-ms N] [--chunk-delay-ms N]
- *            [--chunks N] [--key KEY] [--quiet]
+ *            [--chunks N] [--key KEY] [--created UNIXTIME] [--quiet]
  *
  * Prints "listening 127.0.0.1:PORT" on stdout once it accepts connections.
  *
@@ -37,6 +37,7 @@
 static struct stub_opts opt = {.chunks = 16};
 static struct event_base *base;
 static unsigned long seq;
+static long fixed_created = -1; /* --created: every reply's "created" (golden tests) */
 
 /* ---- counters (GET /stub/stats) ---- */
 
@@ -231,13 +232,19 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 	evtimer_add(c->timer, &tv);
 }
 
-/* Close the connection abruptly: SO_LINGER 0 makes close() send a RST. */
+/* Close the connection abruptly with a RST and no FIN. libevent shuts a
+ * connection down with a FIN before closing it, so first disconnect the
+ * socket ourselves: on Linux, connect(AF_UNSPEC) on an established TCP socket
+ * aborts it with a RST; SO_LINGER 0 makes any later close() abortive too. */
 static void reset_conn(struct call *c, struct evhttp_connection *evcon)
 {
 	struct linger lg = {1, 0};
 	int fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
-	if (fd >= 0)
+	if (fd >= 0) {
+		struct sockaddr unspec = {.sa_family = AF_UNSPEC};
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		connect(fd, &unspec, sizeof unspec);
+	}
 	evhttp_connection_set_closecb(evcon, NULL, NULL);
 	st.resets++;
 	logline(c->req, -1);
@@ -517,7 +524,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 	}
 	c->req = req;
 	c->seq = ++seq;
-	c->created = (long)time(NULL);
+	c->created = fixed_created >= 0 ? fixed_created : (long)time(NULL);
 	c->reset_after = c->error_after = -1;
 	c->delay_ms = opt.chunk_delay_ms;
 	c->timer = evtimer_new(base, on_timer, c);
@@ -607,7 +614,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: llm_stub --listen HOST:PORT [--latency-ms N] [--chunk-delay-ms N] [--chunks N]\n"
-	           "                [--key KEY] [--quiet]\n"
+	           "                [--key KEY] [--created UNIXTIME] [--quiet]\n"
 	           "A stand-in OpenAI / Azure OpenAI / Anthropic upstream for tests (tests/upstream/README.md).\n");
 }
 
@@ -646,7 +653,8 @@ int main(int argc, char **argv)
 		{"listen", required_argument, 0, 'l'},     {"latency-ms", required_argument, 0, 'L'},
 		{"chunk-delay-ms", required_argument, 0, 'd'}, {"chunks", required_argument, 0, 'c'},
 		{"key", required_argument, 0, 'k'},        {"quiet", no_argument, 0, 'q'},
-		{"help", no_argument, 0, 'h'},             {0, 0, 0, 0},
+		{"created", required_argument, 0, 't'},    {"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
 	};
 	const char *listen_addr = "127.0.0.1:0";
 	int ch;
@@ -658,6 +666,7 @@ int main(int argc, char **argv)
 		case 'c': opt.chunks = atol(optarg); break;
 		case 'k': opt.key = optarg; break;
 		case 'q': opt.quiet = 1; break;
+		case 't': fixed_created = atol(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -4,8 +4,9 @@
  *   prompt_tokens     = ceil(B / 4), B = bytes of all the request's text
  *                       (message contents, system, prompt, input; an integer
  *                       token in a token array counts as 4 bytes);
- *   completion_tokens = max_completion_tokens, else max_tokens, else the
- *                       x-stub-tokens header, else --chunks.
+ *   completion_tokens = the x-stub-tokens header if given and below the
+ *                       limit, else the limit (max_completion_tokens, else
+ *                       max_tokens), else --chunks.
  * Also the deterministic embedding of a text.
  *
  * Memory: on success c->body holds the parsed json_t (freed with the call).
@@ -168,13 +169,16 @@ int req_parse(struct call *c, const char *body, size_t len, const struct stub_op
 		*param = "max_tokens";
 		return 400;
 	}
-	if (r > 0) {
+	/* x-stub-tokens picks the length of a reply that ends on its own ("stop");
+	 * a token limit caps it ("length"). Anthropic requires max_tokens, so
+	 * there the header is the way to get a short natural reply. */
+	if (hdr_tokens >= 0 && (r == 0 || hdr_tokens < n)) {
+		c->completion_tokens = hdr_tokens > STUB_MAX_TOKENS ? STUB_MAX_TOKENS : hdr_tokens;
+	} else if (r > 0) {
 		c->completion_tokens = n;
 		c->finish_length = 1;
 	} else {
-		c->completion_tokens = hdr_tokens >= 0 ? hdr_tokens : o->chunks;
-		if (c->completion_tokens > STUB_MAX_TOKENS)
-			c->completion_tokens = STUB_MAX_TOKENS;
+		c->completion_tokens = o->chunks;
 	}
 	return 0;
 }

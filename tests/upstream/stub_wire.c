@@ -93,10 +93,10 @@ void make_id(char *out, size_t cap, const char *prefix, unsigned long seq, int l
 	if (p + (size_t)len + 1 > cap)
 		len = (int)(cap - p - 1);
 	memcpy(out, prefix, p);
-	uint64_t x = mix64(seq);
+	uint64_t state = mix64(seq), x = 0;
 	for (int i = 0; i < len; i++) {
-		if (i % 10 == 0)
-			x = mix64(x + (uint64_t)i);
+		if (i % 10 == 0) /* 10 base-62 digits use 60 of the 64 bits */
+			x = state = mix64(state);
 		out[p + (size_t)i] = b62[x % 62];
 		x /= 62;
 	}
