@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -637,6 +638,9 @@ static int listen_on(const char *addr)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	/* accepted sockets inherit TCP_NODELAY on Linux: a stream chunk leaves at
+	 * once instead of waiting for the ACK of the previous one (Nagle) */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	/* a deep backlog: a benchmark opens a thousand streams at once */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 4096) < 0) {
 		fprintf(stderr, "llm_stub: --listen %s: %s\n", addr, strerror(errno));
