@@ -132,6 +132,11 @@ rc=$?
 [ $rc = 56 ] || fail "x-stub-reset-after: curl exit $rc, want 56 (reset)"
 [ "$(grep -c '^data: ' "$tmp/reset")" = 2 ] || fail "x-stub-reset-after: 2 chunks before the reset"
 
+# A non-stream request with x-stub-reset-after gets a RST and no answer.
+curl -s "${OA[@]}" -H 'x-stub-reset-after: 0' -d "$CHAT}" "$url/v1/chat/completions" >"$tmp/reset2" 2>/dev/null
+rc=$?
+[ $rc = 56 ] && [ ! -s "$tmp/reset2" ] || fail "non-stream x-stub-reset-after: curl exit $rc, want 56 and no bytes"
+
 # The client drops a slow stream: the stub notices and counts it.
 curl -sN -m 0.5 "${OA[@]}" -H 'x-stub-chunk-delay-ms: 200' -d "$CHAT,\"stream\":true,\"max_tokens\":50}" "$url/v1/chat/completions" >/dev/null 2>&1
 sleep 0.5
@@ -157,8 +162,8 @@ python3 - "$tmp/stats" <<'EOF' || fail "/stub/stats: $(cat "$tmp/stats")"
 import json, sys
 s = json.load(open(sys.argv[1]))
 want = {
-    "requests": 38, "ok": 21, "errors": 7, "unauthorized": 4, "bad_requests": 4,
-    "streams": 10, "streams_completed": 8, "resets": 1, "stream_errors": 2, "client_disconnects": 1,
+    "requests": 39, "ok": 21, "errors": 7, "unauthorized": 4, "bad_requests": 4,
+    "streams": 10, "streams_completed": 8, "resets": 2, "stream_errors": 2, "client_disconnects": 1,
 }
 for k, v in want.items():
     assert s[k] == v, (k, s[k], v)

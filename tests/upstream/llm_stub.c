@@ -307,6 +307,11 @@ static void respond(struct call *c)
 		call_free(c);
 		return;
 	}
+	if (c->reset_after >= 0 && !(c->stream && c->ep != EP_EMBEDDINGS && !c->status)) {
+		/* a request that will not stream: reset instead of answering */
+		reset_conn(c, evhttp_request_get_connection(c->req));
+		return;
+	}
 	struct evbuffer *b = evbuffer_new();
 	if (c->status) {
 		st.errors++;
