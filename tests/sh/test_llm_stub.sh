@@ -86,6 +86,10 @@ check anthropic_429 "${AN[@]}" -H 'x-stub-status: 429' -d "$MSG,\"max_tokens\":5
 check anthropic_529 "${AN[@]}" -H 'x-stub-status: 529' -d "$MSG,\"max_tokens\":5}" "$url/v1/messages"
 check anthropic_stream_error "${AN[@]}" -H 'x-stub-error-after: 3' -d "$MSG,\"max_tokens\":5,\"stream\":true}" "$url/v1/messages"
 
+# Cache and reasoning splits of the usage.
+check openai_chat_cached "${OA[@]}" -H 'x-stub-cached-tokens: 4' -H 'x-stub-reasoning-tokens: 2' -d "$CHAT,\"max_tokens\":3}" "$url/v1/chat/completions"
+check anthropic_cached_stream "${AN[@]}" -H 'x-stub-cached-tokens: 3' -H 'x-stub-cache-write-tokens: 2' -d "$MSG,\"max_tokens\":2,\"stream\":true}" "$url/v1/messages"
+
 # The golden files hold what a reader expects; spot-check the contract in them
 # so a careless UPDATE=1 cannot pin a wrong count.
 grep -q '"prompt_tokens": 9,' "$gold/openai_chat" || fail "chat prompt_tokens is not ceil(34/4)=9"
@@ -100,6 +104,10 @@ grep -q '^retry-after: 7$' "$gold/openai_429" || fail "429 retry-after"
 grep -q '"output_tokens":3}' "$gold/anthropic_stream" || fail "anthropic message_delta cumulative output_tokens"
 grep -q '^event: error$' "$gold/anthropic_stream_error" || fail "anthropic error event"
 [ "$(grep -c '^event: ' "$gold/anthropic_stream")" = 9 ] || fail "anthropic stream: 6 framing events + 3 deltas"
+grep -q '"cached_tokens": 4,' "$gold/openai_chat_cached" && grep -q '"reasoning_tokens": 2,' "$gold/openai_chat_cached" ||
+	fail "x-stub-cached-tokens / x-stub-reasoning-tokens"
+[ "$(grep -c '"input_tokens":4,"cache_creation_input_tokens":2,"cache_read_input_tokens":3' "$gold/anthropic_cached_stream")" = 2 ] ||
+	fail "anthropic cache split: input_tokens leave out cache reads and writes (9 = 4 + 2 + 3)"
 
 # Each chunk is its own HTTP chunk: with --raw, curl shows the chunk framing;
 # every chunk must carry exactly one SSE event.
@@ -162,12 +170,12 @@ python3 - "$tmp/stats" <<'EOF' || fail "/stub/stats: $(cat "$tmp/stats")"
 import json, sys
 s = json.load(open(sys.argv[1]))
 want = {
-    "requests": 39, "ok": 21, "errors": 7, "unauthorized": 4, "bad_requests": 4,
-    "streams": 10, "streams_completed": 8, "resets": 2, "stream_errors": 2, "client_disconnects": 1,
+    "requests": 41, "ok": 23, "errors": 7, "unauthorized": 4, "bad_requests": 4,
+    "streams": 11, "streams_completed": 9, "resets": 2, "stream_errors": 2, "client_disconnects": 1,
 }
 for k, v in want.items():
     assert s[k] == v, (k, s[k], v)
-assert s["by_path"]["/v1/messages"] == 8, s["by_path"]
+assert s["by_path"]["/v1/messages"] == 9, s["by_path"]
 assert s["by_path"]["/openai/deployments/{deployment}/chat/completions"] == 5, s["by_path"]
 assert s["by_path"]["other"] == 1, s["by_path"]
 assert s["by_model"]["m1"] == 1, s["by_model"]

@@ -582,6 +582,14 @@ static void on_request(struct evhttp_request *req, void *arg)
 		}
 		count_model(c->model);
 	}
+	/* cache and reasoning splits, clamped into the counts they are part of */
+	long cached = hdr_long(h, "x-stub-cached-tokens"), written = hdr_long(h, "x-stub-cache-write-tokens");
+	long reasoning = hdr_long(h, "x-stub-reasoning-tokens");
+	c->cached_tokens = cached < 0 ? 0 : cached > c->prompt_tokens ? c->prompt_tokens : cached;
+	if (c->proto == PROTO_ANTHROPIC && written > 0)
+		c->cache_write_tokens = written > c->prompt_tokens - c->cached_tokens ? c->prompt_tokens - c->cached_tokens
+		                                                                       : written;
+	c->reasoning_tokens = reasoning < 0 ? 0 : reasoning > c->completion_tokens ? c->completion_tokens : reasoning;
 	const char *mo = evhttp_find_header(h, "x-stub-model");
 	if (mo && *mo)
 		snprintf(c->model, sizeof c->model, "%s", mo);

@@ -45,6 +45,9 @@ struct call {
 	char model[STUB_MODEL_MAX]; /* as the request named it (Azure: deployment) */
 	long prompt_tokens;
 	long completion_tokens;
+	long cached_tokens;         /* of the prompt, read from the provider's cache (x-stub-cached-tokens) */
+	long cache_write_tokens;    /* Anthropic: of the prompt, written to the cache (x-stub-cache-write-tokens) */
+	long reasoning_tokens;      /* OpenAI: of the completion, reasoning (x-stub-reasoning-tokens) */
 	int finish_length;          /* the count was a max_tokens limit: "length" */
 	int stream;
 	int include_usage;          /* stream_options.include_usage */

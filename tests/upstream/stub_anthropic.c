@@ -42,12 +42,18 @@ static void message_id(const struct call *c, char *out, size_t cap)
 	make_id(out, cap, "msg_01", c->seq, 22);
 }
 
+/* Anthropic's input_tokens leave out the cached and cache-written tokens. */
+static long input_tokens(const struct call *c)
+{
+	return c->prompt_tokens - c->cached_tokens - c->cache_write_tokens;
+}
+
 static void usage(const struct call *c, struct evbuffer *b, long out_tokens)
 {
 	evbuffer_add_printf(b,
-	                    "{\"input_tokens\":%ld,\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,"
+	                    "{\"input_tokens\":%ld,\"cache_creation_input_tokens\":%ld,\"cache_read_input_tokens\":%ld,"
 	                    "\"output_tokens\":%ld,\"service_tier\":\"standard\"}",
-	                    c->prompt_tokens, out_tokens);
+	                    input_tokens(c), c->cache_write_tokens, c->cached_tokens, out_tokens);
 }
 
 void an_body(struct call *c, struct evbuffer *b)
@@ -108,9 +114,9 @@ int an_chunk(struct call *c, struct evbuffer *b)
 	} else if (s == n + 4) {
 		evbuffer_add_printf(b,
 		                    "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"%s\","
-		                    "\"stop_sequence\":null},\"usage\":{\"input_tokens\":%ld,\"cache_creation_input_tokens\":0,"
-		                    "\"cache_read_input_tokens\":0,\"output_tokens\":%ld}",
-		                    stop_reason(c), c->prompt_tokens, n);
+		                    "\"stop_sequence\":null},\"usage\":{\"input_tokens\":%ld,\"cache_creation_input_tokens\":%ld,"
+		                    "\"cache_read_input_tokens\":%ld,\"output_tokens\":%ld}",
+		                    stop_reason(c), input_tokens(c), c->cache_write_tokens, c->cached_tokens, n);
 		pad_end(c, b);
 	} else if (s == n + 5) {
 		evbuffer_add_printf(b, "event: message_stop\ndata: {\"type\":\"message_stop\"");

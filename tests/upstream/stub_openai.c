@@ -72,16 +72,18 @@ static void usage_pretty(const struct call *c, struct evbuffer *b, int details)
 	                    c->prompt_tokens, c->completion_tokens, c->prompt_tokens + c->completion_tokens,
 	                    details ? "," : "");
 	if (details)
-		evbuffer_add_printf(b, "    \"prompt_tokens_details\": {\n"
-		                       "      \"cached_tokens\": 0,\n"
-		                       "      \"audio_tokens\": 0\n"
-		                       "    },\n"
-		                       "    \"completion_tokens_details\": {\n"
-		                       "      \"reasoning_tokens\": 0,\n"
-		                       "      \"audio_tokens\": 0,\n"
-		                       "      \"accepted_prediction_tokens\": 0,\n"
-		                       "      \"rejected_prediction_tokens\": 0\n"
-		                       "    }\n");
+		evbuffer_add_printf(b,
+		                    "    \"prompt_tokens_details\": {\n"
+		                    "      \"cached_tokens\": %ld,\n"
+		                    "      \"audio_tokens\": 0\n"
+		                    "    },\n"
+		                    "    \"completion_tokens_details\": {\n"
+		                    "      \"reasoning_tokens\": %ld,\n"
+		                    "      \"audio_tokens\": 0,\n"
+		                    "      \"accepted_prediction_tokens\": 0,\n"
+		                    "      \"rejected_prediction_tokens\": 0\n"
+		                    "    }\n",
+		                    c->cached_tokens, c->reasoning_tokens);
 	evbuffer_add_printf(b, "  }");
 }
 
@@ -91,17 +93,17 @@ static void usage_compact(const struct call *c, struct evbuffer *b, int sorted)
 	if (sorted) /* Azure */
 		evbuffer_add_printf(b,
 		                    "{\"completion_tokens\":%ld,\"completion_tokens_details\":{\"accepted_prediction_tokens\":0,"
-		                    "\"audio_tokens\":0,\"reasoning_tokens\":0,\"rejected_prediction_tokens\":0},"
-		                    "\"prompt_tokens\":%ld,\"prompt_tokens_details\":{\"audio_tokens\":0,\"cached_tokens\":0},"
+		                    "\"audio_tokens\":0,\"reasoning_tokens\":%ld,\"rejected_prediction_tokens\":0},"
+		                    "\"prompt_tokens\":%ld,\"prompt_tokens_details\":{\"audio_tokens\":0,\"cached_tokens\":%ld},"
 		                    "\"total_tokens\":%ld}",
-		                    k, p, p + k);
+		                    k, c->reasoning_tokens, p, c->cached_tokens, p + k);
 	else
 		evbuffer_add_printf(b,
 		                    "{\"prompt_tokens\":%ld,\"completion_tokens\":%ld,\"total_tokens\":%ld,"
-		                    "\"prompt_tokens_details\":{\"cached_tokens\":0,\"audio_tokens\":0},"
-		                    "\"completion_tokens_details\":{\"reasoning_tokens\":0,\"audio_tokens\":0,"
+		                    "\"prompt_tokens_details\":{\"cached_tokens\":%ld,\"audio_tokens\":0},"
+		                    "\"completion_tokens_details\":{\"reasoning_tokens\":%ld,\"audio_tokens\":0,"
 		                    "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}",
-		                    p, k, p + k);
+		                    p, k, p + k, c->cached_tokens, c->reasoning_tokens);
 }
 
 #define AZ_SAFE "{\"filtered\":false,\"severity\":\"safe\"}"
