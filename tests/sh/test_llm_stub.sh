@@ -180,6 +180,23 @@ assert s["by_path"]["/openai/deployments/{deployment}/chat/completions"] == 5, s
 assert s["by_path"]["other"] == 1, s["by_path"]
 assert s["by_model"]["m1"] == 1, s["by_model"]
 EOF
+# Odd bodies get the provider's 400 or a normal answer, never a crash.
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+deep=$(python3 -c 'print("[" * 5000 + "]" * 5000)')
+for b in '{"model":"m","messages":"x"}' '{"model":7,"messages":[]}' "{\"model\":\"m\",\"messages\":$deep}" '[]' '' \
+	'{"model":"m","messages":[],"max_tokens":0}' '{"model":"m","messages":[],"max_tokens":1e99}'; do
+	[ "$(code "${OA[@]}" -d "$b" "$url/v1/chat/completions")" = 400 ] || fail "chat body ${b:0:40}: want 400"
+done
+for b in '{"model":"m","messages":[{"role":"user","content":[1,{"text":5},{"type":"image_url"},null]}],"max_tokens":1}' \
+	'{"model":"m","messages":[{}],"max_tokens":1,"stream_options":7}'; do
+	[ "$(code "${OA[@]}" -d "$b" "$url/v1/chat/completions")" = 200 ] || fail "chat body ${b:0:40}: want 200"
+done
+for b in '{"model":"e","input":[]}' '{"model":"e","input":"x","dimensions":0}' '{"model":"e","input":{"a":1}}'; do
+	[ "$(code "${OA[@]}" -d "$b" "$url/v1/embeddings")" = 400 ] || fail "embeddings body $b: want 400"
+done
+[ "$(code "${OA[@]}" -d '{"model":"e","input":[[1,2,3]]}' "$url/v1/embeddings")" = 200 ] || fail "token-array embeddings"
+[ "$(code "${OA[@]}" -d '{"model":"e","input":[1,2,3]}' "$url/v1/embeddings")" = 200 ] || fail "token-id embeddings"
+
 curl -s -X POST "$url/stub/reset" | grep -q '"ok":true' || fail "/stub/reset"
 [ "$(curl -s "$url/stub/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')" = 0 ] || fail "stats not reset"
 
