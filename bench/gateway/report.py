@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""bench/gateway/report.py OUT RPS STREAMS IDLE DURATION: the results table of
+bench/gateway/run.sh as markdown, from OUT/{target}.{rate,streams,idle,rss,loaded-rss}.json.
+Added latency = a gateway's percentile minus the direct run's same percentile."""
+import json
+import os
+import sys
+
+out, rps, streams, idle, dur = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+
+
+def load(target, kind):
+    p = os.path.join(out, f"{target}.{kind}.json")
+    try:
+        with open(p) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+targets = [t for t in ("direct", "aicost", "portkey") if load(t, "rate")]
+direct = {k: load("direct", k) for k in ("rate", "streams")}
+
+
+def us(x):
+    return "-" if x is None else (f"{x / 1000:.2f} ms" if x >= 1000 else f"{x:.0f} µs")
+
+
+def added(t, kind, key):
+    d, g = direct.get(kind), load(t, kind)
+    if t == "direct" or not d or not g:
+        return None
+    return g[key] - d[key]
+
+
+def errs(j):
+    return j["bad_status"] + j["conn_errors"] + (j["sent"] - j["ok"] - j["bad_status"] if j["mode"] == "rate" else 0)
+
+
+print(f"### Non-stream, open loop at {rps} requests/s for {dur} s (64 keep-alive connections)\n")
+print("| target | p50 | p90 | p99 | max | measured req/s | failed | added p50 | added p99 |")
+print("|---|---|---|---|---|---|---|---|---|")
+for t in targets:
+    j = load(t, "rate")
+    print(f"| {t} | {us(j['p50_us'])} | {us(j['p90_us'])} | {us(j['p99_us'])} | {us(j['max_us'])} | "
+          f"{j['rate']:.0f} | {errs(j)} | {us(added(t, 'rate', 'p50_us'))} | {us(added(t, 'rate', 'p99_us'))} |")
+
+print(f"\n### {streams} concurrent streams for {dur} s (10 chunks, 20 ms apart, per stream)\n")
+print("| target | first byte p50 | p99 | whole stream p50 | p99 | streams/s | failed | added first byte p50 | p99 | added whole p50 | p99 |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for t in targets:
+    j = load(t, "streams")
+    if not j:
+        continue
+    print(f"| {t} | {us(j['ttfb_p50_us'])} | {us(j['ttfb_p99_us'])} | {us(j['p50_us'])} | {us(j['p99_us'])} | "
+          f"{j['rate']:.0f} | {errs(j)} | {us(added(t, 'streams', 'ttfb_p50_us'))} | "
+          f"{us(added(t, 'streams', 'ttfb_p99_us'))} | {us(added(t, 'streams', 'p50_us'))} | "
+          f"{us(added(t, 'streams', 'p99_us'))} |")
+
+print(f"\n### Memory (RSS from /proc/PID/status)\n")
+print(f"| target | RSS idle, 1 connection | RSS holding {idle} keep-alive connections | connections held | "
+      f"peak (VmHWM), idle test | peak after the rate + stream loads |")
+print("|---|---|---|---|---|---|")
+for t in targets:
+    if t == "direct":
+        continue
+    r, idl, lr = load(t, "rss"), load(t, "idle"), load(t, "loaded-rss")
+    if not r:
+        continue
+    mb = lambda kb: f"{kb / 1024:.1f} MB" if kb else "-"
+    print(f"| {t} | {mb(r['base_rss_kb'])} | {mb(r['held_rss_kb'])} | {idl['open_connections'] if idl else '-'} | "
+          f"{mb(r['vmhwm_kb'])} | {mb(lr['vmhwm_kb'] if lr else 0)} |")
+
+a, p = load("aicost", "rate"), load("portkey", "rate")
+if a and p and direct["rate"]:
+    print("\n### Overhead ratio (Portkey's added latency / aicost's)\n")
+    for k in ("p50_us", "p99_us"):
+        ga, gp = added("aicost", "rate", k), added("portkey", "rate", k)
+        ratio = f"{gp / ga:.0f}x" if ga and ga > 0 else "aicost adds nothing measurable"
+        print(f"- non-stream {k[:3]}: aicost {us(ga)}, Portkey {us(gp)}: {ratio}")
+    sa, sp = load("aicost", "streams"), load("portkey", "streams")
+    if sa and sp and direct["streams"]:
+        ga, gp = added("aicost", "streams", "ttfb_p50_us"), added("portkey", "streams", "ttfb_p50_us")
+        ratio = f"{gp / ga:.0f}x" if ga and ga > 0 else "aicost adds nothing measurable"
+        print(f"- stream first byte p50: aicost {us(ga)}, Portkey {us(gp)}: {ratio}")
