@@ -266,10 +266,9 @@ static void add_deploy(struct ld *l, struct gw_upstream *u, const char *alias, c
 		d->in_price = d->price->price[LD_INPUT];
 		d->out_price = d->price->price[LD_OUTPUT];
 		d->max_out = d->price->max_output_tokens;
-		if (!price_as && strcmp(d->price_model, d->price->name) && prices_find(l->cat, alias, NULL) == d->price) {
-			free(d->price_model);
-			d->price_model = xstrdup(alias);
-		}
+		/* Records carry the catalog's own name, so the ledger prices them with the same entry. */
+		free(d->price_model);
+		d->price_model = xstrdup(d->price->name);
 	} else {
 		warning("%s: gateway.upstreams.%s: model '%s' is not in the price catalog: its requests are metered at "
 			"cost 0 and budgets cannot reserve for it (set price_as, or add prices.overrides)",

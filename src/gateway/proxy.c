@@ -17,6 +17,7 @@
  * Nothing inside a curl callback frees the request or closes the
  * connection: those happen in done(), timers and connection events.
  */
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1159,6 +1160,23 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 		g->m.bad_requests++;
 		g->m.requests[ep][4]++;
 		proxy_error(c, 400, "invalid_request_error", "invalid_body", why, 0, keep);
+		return;
+	}
+	int served = 0;
+	for (size_t i = 0; i < g->conf->rt.ndeps && !served; i++)
+		served = !strcmp(g->conf->rt.deps[i].alias, rb.model) && route_serves(&g->conf->rt.deps[i], api);
+	for (size_t i = 0; i < g->conf->rt.nroutes && !served; i++) {
+		/* A route may map any model its match names onto its targets. */
+		const struct gw_route *ro = &g->conf->rt.routes[i];
+		for (size_t j = 0; j < ro->nmodels && ro->ntargets && !served; j++)
+			served = !fnmatch(ro->models[j], rb.model, 0);
+	}
+	if (!served) {
+		char m[400];
+		snprintf(m, sizeof m, "The model '%.200s' does not exist or is not served by this gateway for %s.", rb.model,
+			 endpoint);
+		g->m.requests[ep][4]++;
+		proxy_error(c, 404, "invalid_request_error", "model_not_found", m, 0, keep);
 		return;
 	}
 	if (!keys_model_allowed(key, rb.model)) {
