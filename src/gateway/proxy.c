@@ -19,6 +19,7 @@
  */
 #include <fnmatch.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,6 +242,13 @@ static size_t json_escape(const char *s, char *out, size_t cap)
 	return k;
 }
 
+/* Retry-After in whole seconds, rounded up, at least 1. */
+static long long retry_secs(double s)
+{
+	long long v = (long long)ceil(s);
+	return v < 1 ? 1 : v;
+}
+
 void proxy_error(struct conn *c, int status, const char *type, const char *code, const char *message,
 		 double retry_after, int keep_alive)
 {
@@ -251,7 +259,7 @@ void proxy_error(struct conn *c, int status, const char *type, const char *code,
 	int hl = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s",
 			  status, http_reason(status), bl, keep_alive ? "" : "Connection: close\r\n");
 	if (retry_after > 0)
-		hl += snprintf(head + hl, sizeof head - (size_t)hl, "Retry-After: %.0f\r\n", retry_after < 1 ? 1 : retry_after + 0.999);
+		hl += snprintf(head + hl, sizeof head - (size_t)hl, "Retry-After: %lld\r\n", retry_secs(retry_after));
 	hl += snprintf(head + hl, sizeof head - (size_t)hl, "\r\n");
 	conn_queue(c, head, (size_t)hl);
 	conn_queue(c, body, (size_t)bl);
@@ -312,7 +320,7 @@ static void req_error(struct gw_req *r, int status, const char *type, const char
 	int k = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n",
 			 status, http_reason(status), bl);
 	if (retry_after > 0)
-		k += snprintf(head + k, sizeof head - (size_t)k, "Retry-After: %.0f\r\n", retry_after < 1 ? 1 : retry_after + 0.999);
+		k += snprintf(head + k, sizeof head - (size_t)k, "Retry-After: %lld\r\n", retry_secs(retry_after));
 	k += aicost_headers(r, head + k, sizeof head - (size_t)k, 1);
 	if (!r->keep_alive)
 		k += snprintf(head + k, sizeof head - (size_t)k, "Connection: close\r\n");
@@ -1036,7 +1044,9 @@ static money_t max_cost(const struct gw_deploy *d, uint64_t prompt, uint64_t out
 	money_t worst = 0;
 	if (!d->price)
 		return 0;
-	for (int i = 0; i < 4; i++)
+	/* Only Anthropic bills cache writes (OpenAI caching is automatic and never dearer than input). */
+	int nin = d->up->provider == GP_ANTHROPIC ? 4 : 2;
+	for (int i = 0; i < nin; i++)
 		for (int o = 0; o < 2; o++) {
 			struct llm_usage u = { .long_context = -1, .requests = 1 };
 			struct llm_cost c;
