@@ -490,7 +490,7 @@ static struct curl_slist *build_headers(struct gw_req *r, const struct gw_upstre
 	size_t nh = 0;
 	for (size_t i = 0; i < r->hlen; i++)
 		nh += r->hbuf[i] == 0;
-	size_t need = nh + 5;
+	size_t need = nh + 5 + u->nheaders;
 	if (r->ncap < need) {
 		r->ncap = need + 8;
 		r->nodes = xrealloc(r->nodes, r->ncap * sizeof *r->nodes);
@@ -508,8 +508,17 @@ static struct curl_slist *build_headers(struct gw_req *r, const struct gw_upstre
 		if (!has)
 			r->nodes[k++].data = av;
 	}
-	for (size_t i = 0; i < r->hlen; i += strlen(r->hbuf + i) + 1)
-		r->nodes[k++].data = r->hbuf + i;
+	for (size_t i = 0; i < u->nheaders; i++)
+		r->nodes[k++].data = u->headers[i];
+	for (size_t i = 0; i < r->hlen; i += strlen(r->hbuf + i) + 1) {
+		/* The upstream's configured headers win over the client's. */
+		size_t nl = strcspn(r->hbuf + i, ":"), j;
+		for (j = 0; j < u->nheaders; j++)
+			if (!strncasecmp(u->headers[j], r->hbuf + i, nl) && u->headers[j][nl] == ':')
+				break;
+		if (j == u->nheaders)
+			r->nodes[k++].data = r->hbuf + i;
+	}
 	for (size_t i = 0; i < k; i++)
 		r->nodes[i].next = i + 1 < k ? &r->nodes[i + 1] : NULL;
 	return r->nodes;
