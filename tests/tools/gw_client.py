@@ -22,7 +22,10 @@ import json
 import sys
 
 
-async def read_response(reader, drop_after=None):
+async def read_response(reader, drop_after=None, partial=None):
+    """Read one response; partial (a dict) gets status, headers and events as they arrive."""
+    if partial is None:
+        partial = {}
     line = await reader.readline()
     if not line:
         raise ConnectionError("connection closed before the status line")
@@ -37,9 +40,11 @@ async def read_response(reader, drop_after=None):
             break
         k, _, v = h.decode("latin-1").partition(":")
         headers[k.strip().lower()] = v.strip()
+    partial["status"] = status
+    partial["headers"] = headers
     trailers = {}
     body = b""
-    events = []
+    events = partial.setdefault("events", [])
     complete = False
     stream = headers.get("content-type", "").startswith("text/event-stream")
     pending = b""
@@ -111,7 +116,7 @@ async def worker(args, queue, results, host, port, path, body, extra):
                 reader, writer = await asyncio.open_connection(host, port)
             writer.write(request_bytes(f"{host}:{port}", path, args.key, body, extra))
             await writer.drain()
-            st, hd, tr, b, ev, comp, err = await read_response(reader, args.drop_after)
+            st, hd, tr, b, ev, comp, err = await read_response(reader, args.drop_after, rec)
             rec.update(status=st, headers=hd, trailers=tr, body=b, events=ev, complete=comp, error=err)
             if err == "dropped" or hd.get("connection", "").lower() == "close":
                 writer.close()
