@@ -52,7 +52,13 @@ start_gw() {
 stop_gw() {
 	kill "-${1:-TERM}" "$gpid" 2>/dev/null
 	wait "$gpid" 2>/dev/null
+	local rc=$?
 	gpid=
+	# Under SANITIZE builds a report (leak, overflow, UB) fails the test.
+	if grep -q 'Sanitizer\|runtime error' gw.err 2>/dev/null; then
+		fail "sanitizer report: $(grep -m 3 'Sanitizer\|runtime error\|#[0-9] ' gw.err)"
+	fi
+	[ "${1:-TERM}" != TERM ] || [ "$rc" = 0 ] || fail "the gateway exited $rc after SIGTERM"
 }
 
 hash_key() { "$bin" gateway --hash-key "$1"; }
