@@ -257,6 +257,59 @@ int js_validate(const char *p, size_t n, int max_depth, size_t *off, const char 
 	return 0;
 }
 
+int js_top_members(const char *p, size_t n, int max_depth, const char *const *keys, size_t nkeys, struct js_span *vals)
+{
+	struct scan s = { .end = p + n };
+	const char *e = s.end;
+	for (size_t i = 0; i < nkeys; i++)
+		vals[i].t = JS_NONE;
+	if (max_depth > JS_MAX_DEPTH)
+		max_depth = JS_MAX_DEPTH;
+	const char *q = ws(p, e);
+	if (q >= e || *q != '{' || max_depth < 1)
+		return -1;
+	q = ws(q + 1, e);
+	if (q < e && *q == '}')
+		return ws(q + 1, e) == e ? 0 : -1;
+	for (;;) {
+		struct js_span k, v;
+		if (q >= e || *q != '"' || !(q = skip_value(&s, q, 1, &k)))
+			return -1;
+		q = ws(q, e);
+		if (q >= e || *q != ':')
+			return -1;
+		q = ws(q + 1, e);
+		if (!(q = skip_value(&s, q, max_depth - 1, &v)))
+			return -1;
+		for (size_t i = 0; i < nkeys; i++)
+			if (js_str_eq(&k, keys[i]))
+				vals[i] = v;
+		q = ws(q, e);
+		if (q < e && *q == ',') {
+			q = ws(q + 1, e);
+			continue;
+		}
+		if (q < e && *q == '}')
+			return ws(q + 1, e) == e ? 0 : -1;
+		return -1;
+	}
+}
+
+void js_members(const struct js_span *obj, const char *const *keys, size_t nkeys, struct js_span *vals)
+{
+	struct js_iter it;
+	struct js_span k, v;
+	for (size_t i = 0; i < nkeys; i++)
+		vals[i].t = JS_NONE;
+	if (obj->t != JS_OBJ)
+		return;
+	js_iter_init(&it, obj);
+	while (js_obj_next(&it, &k, &v))
+		for (size_t i = 0; i < nkeys; i++)
+			if (js_str_eq(&k, keys[i]))
+				vals[i] = v;
+}
+
 struct js_span js_root(const char *p, size_t n)
 {
 	struct scan s = { .end = p + n };

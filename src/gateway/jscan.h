@@ -36,6 +36,17 @@ struct js_span {
  */
 int js_validate(const char *p, size_t n, int max_depth, size_t *off, const char **why);
 
+/*
+ * One pass over a text that should be an object: validates it (depth
+ * bounded) and fills vals[i] with the member named keys[i] (the last one
+ * when repeated; t == JS_NONE when absent). 0 ok, -1 not a valid object.
+ * What the gateway uses on every upstream body and stream chunk.
+ */
+int js_top_members(const char *p, size_t n, int max_depth, const char *const *keys, size_t nkeys, struct js_span *vals);
+
+/* The same over an object span (from a validated text): members keys[i] into vals[i]. */
+void js_members(const struct js_span *obj, const char *const *keys, size_t nkeys, struct js_span *vals);
+
 /* The value of a validated text (blanks trimmed). */
 struct js_span js_root(const char *p, size_t n);
 

@@ -3,6 +3,7 @@
  * keys.h.
  */
 #include <fnmatch.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
@@ -10,10 +11,34 @@
 #include "gateway/keys.h"
 #include "util/err.h"
 
-void keys_hash(const char *key, size_t n, unsigned char out[32])
+/*
+ * OpenSSL 3 looks the algorithm up on every EVP_sha256()/EVP_Digest() call;
+ * on the request path the gateway hashes twice per request (the key, the
+ * prompt), so the algorithm is fetched once and each thread keeps a context.
+ */
+static EVP_MD *sha_md;
+static pthread_once_t sha_once = PTHREAD_ONCE_INIT;
+static __thread EVP_MD_CTX *sha_ctx;
+
+static void sha_init(void)
+{
+	sha_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+void gw_sha256(const void *p, size_t n, unsigned char out[32])
 {
 	unsigned int len = 32;
-	EVP_Digest(key, n, out, &len, EVP_sha256(), NULL);
+	pthread_once(&sha_once, sha_init);
+	if (!sha_ctx)
+		sha_ctx = EVP_MD_CTX_new();
+	if (!sha_md || !sha_ctx || EVP_DigestInit_ex(sha_ctx, sha_md, NULL) != 1 || EVP_DigestUpdate(sha_ctx, p, n) != 1 ||
+	    EVP_DigestFinal_ex(sha_ctx, out, &len) != 1)
+		EVP_Digest(p, n, out, &len, EVP_sha256(), NULL);
+}
+
+void keys_hash(const char *key, size_t n, unsigned char out[32])
+{
+	gw_sha256(key, n, out);
 }
 
 void keys_hash_text(const char *key, size_t n, char out[72])

@@ -38,6 +38,8 @@ struct gw_keys {
 	size_t cap;
 };
 
+/* SHA-256 (the algorithm fetched once, a context per thread). */
+void gw_sha256(const void *p, size_t n, unsigned char out[32]);
 /* SHA-256 of a key's text. */
 void keys_hash(const char *key, size_t n, unsigned char out[32]);
 /* "sha256:<hex>" of a key into out (72 bytes). */

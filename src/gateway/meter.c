@@ -11,11 +11,10 @@
 
 #define METER_DEPTH 64
 
-static void count(const struct js_span *o, const char *key, uint64_t *v, int *found)
+static void count(const struct js_span *x, uint64_t *v, int *found)
 {
-	struct js_span x;
 	uint64_t n;
-	if (js_get(o, key, &x) && js_u64(&x, &n) == 0) {
+	if (x->t == JS_NUM && js_u64(x, &n) == 0) {
 		*v = n;
 		if (found)
 			*found = 1;
@@ -24,21 +23,26 @@ static void count(const struct js_span *o, const char *key, uint64_t *v, int *fo
 
 void meter_usage_obj(const struct js_span *usage, int anthropic, struct gw_usage *u)
 {
-	struct js_span d;
 	int f = 0;
 	if (usage->t != JS_OBJ)
 		return;
 	u->anthropic = anthropic;
 	if (anthropic) {
-		count(usage, "input_tokens", &u->input, &f);
-		count(usage, "output_tokens", &u->output, &f);
-		count(usage, "cache_read_input_tokens", &u->cache_read, &f);
-		count(usage, "cache_creation_input_tokens", &u->cache_write, &f);
-		if (js_get(usage, "cache_creation", &d) && d.t == JS_OBJ) {
+		static const char *const k[] = { "input_tokens", "output_tokens", "cache_read_input_tokens",
+						 "cache_creation_input_tokens", "cache_creation" };
+		static const char *const kc[] = { "ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens" };
+		struct js_span v[5], c[2];
+		js_members(usage, k, 5, v);
+		count(&v[0], &u->input, &f);
+		count(&v[1], &u->output, &f);
+		count(&v[2], &u->cache_read, &f);
+		count(&v[3], &u->cache_write, &f);
+		if (v[4].t == JS_OBJ) {
 			uint64_t a = 0, b = 0;
 			int g = 0;
-			count(&d, "ephemeral_5m_input_tokens", &a, &g);
-			count(&d, "ephemeral_1h_input_tokens", &b, &g);
+			js_members(&v[4], kc, 2, c);
+			count(&c[0], &a, &g);
+			count(&c[1], &b, &g);
 			if (g && (a || b)) {
 				u->has_split_write = 1;
 				u->cache_write = a;
@@ -47,17 +51,22 @@ void meter_usage_obj(const struct js_span *usage, int anthropic, struct gw_usage
 		}
 	} else {
 		/* Chat/completions/embeddings use prompt_tokens; the Responses API input_tokens. */
-		count(usage, "prompt_tokens", &u->prompt, &f);
-		count(usage, "completion_tokens", &u->completion, &f);
+		static const char *const k[] = { "prompt_tokens", "completion_tokens", "input_tokens", "output_tokens",
+						 "prompt_tokens_details", "input_tokens_details", "completion_tokens_details",
+						 "output_tokens_details" };
+		static const char *const kc[] = { "cached_tokens" }, *const kr[] = { "reasoning_tokens" };
+		struct js_span v[8], d;
+		js_members(usage, k, 8, v);
+		count(&v[0], &u->prompt, &f);
+		count(&v[1], &u->completion, &f);
 		if (!f) {
-			count(usage, "input_tokens", &u->prompt, &f);
-			count(usage, "output_tokens", &u->completion, &f);
+			count(&v[2], &u->prompt, &f);
+			count(&v[3], &u->completion, &f);
 		}
-		if ((js_get(usage, "prompt_tokens_details", &d) || js_get(usage, "input_tokens_details", &d)) && d.t == JS_OBJ)
-			count(&d, "cached_tokens", &u->cached, NULL);
-		if ((js_get(usage, "completion_tokens_details", &d) || js_get(usage, "output_tokens_details", &d)) &&
-		    d.t == JS_OBJ)
-			count(&d, "reasoning_tokens", &u->reasoning, NULL);
+		js_members(v[4].t == JS_OBJ ? &v[4] : &v[5], kc, 1, &d);
+		count(&d, &u->cached, NULL);
+		js_members(v[6].t == JS_OBJ ? &v[6] : &v[7], kr, 1, &d);
+		count(&d, &u->reasoning, NULL);
 		if (u->cached > u->prompt)
 			u->cached = u->prompt;
 		if (u->reasoning > u->completion)
@@ -69,11 +78,11 @@ void meter_usage_obj(const struct js_span *usage, int anthropic, struct gw_usage
 
 int meter_body(const char *p, size_t n, int anthropic, struct gw_usage *u)
 {
+	static const char *const keys[] = { "usage" };
 	struct js_span us;
-	if (js_validate(p, n, METER_DEPTH, NULL, NULL) < 0)
+	if (js_top_members(p, n, METER_DEPTH, keys, 1, &us) < 0)
 		return -1;
-	struct js_span root = js_root(p, n);
-	if (!js_get(&root, "usage", &us) || us.t != JS_OBJ)
+	if (us.t != JS_OBJ)
 		return 0;
 	meter_usage_obj(&us, anthropic, u);
 	return u->found;
@@ -142,19 +151,19 @@ static enum meter_action openai_event(struct gw_smeter *m, const struct sse_even
 		m->done = 1;
 		return MA_RELAY;
 	}
-	if (js_validate(ev->data, ev->data_len, METER_DEPTH, NULL, NULL) < 0)
+	static const char *const keys[] = { "usage", "error", "choices" };
+	struct js_span v[3];
+	if (js_top_members(ev->data, ev->data_len, METER_DEPTH, keys, 3, v) < 0)
 		return MA_RELAY;
-	struct js_span root = js_root(ev->data, ev->data_len), v, ch;
-	if (root.t != JS_OBJ)
-		return MA_RELAY;
-	int has_usage = js_get(&root, "usage", &v) && v.t == JS_OBJ;
+	int has_usage = v[0].t == JS_OBJ;
 	if (has_usage) {
-		meter_usage_obj(&v, 0, &m->usage);
+		meter_usage_obj(&v[0], 0, &m->usage);
 		m->final_usage = 1;
 	}
-	if (js_get(&root, "error", &v) && v.t != JS_NULL)
+	if (v[1].t != JS_NONE && v[1].t != JS_NULL)
 		m->error = 1;
-	if (!js_get(&root, "choices", &ch) || ch.t != JS_ARR)
+	struct js_span ch = v[2];
+	if (ch.t != JS_ARR)
 		return MA_RELAY;
 	struct js_iter it;
 	struct js_span c, d;
@@ -262,15 +271,17 @@ static void puts_(struct wbuf *w, const char *s)
 	put(w, s, strlen(s));
 }
 
-static void putf(struct wbuf *w, const char *fmt, unsigned long long v)
+/* prefix then the decimal digits of v (snprintf is the slow part of a record otherwise). */
+static void putu(struct wbuf *w, const char *prefix, unsigned long long v)
 {
-	char b[160];
-	int k = snprintf(b, sizeof b, fmt, v);
-	if (k < 0 || (size_t)k >= sizeof b) {
-		w->over = 1;
-		return;
-	}
-	put(w, b, (size_t)k);
+	char b[24];
+	int k = 24;
+	do {
+		b[--k] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	puts_(w, prefix);
+	put(w, b + k, (size_t)(24 - k));
 }
 
 static void putstr(struct wbuf *w, const char *s)
@@ -300,21 +311,24 @@ static void putstr(struct wbuf *w, const char *s)
 static void put_usage(struct wbuf *w, const struct gw_usage *u)
 {
 	if (u->anthropic) {
-		putf(w, "{\"input_tokens\":%llu", u->input);
-		putf(w, ",\"output_tokens\":%llu", u->output);
-		putf(w, ",\"cache_read_input_tokens\":%llu", u->cache_read);
-		putf(w, ",\"cache_creation_input_tokens\":%llu", u->cache_write + u->cache_write_1h);
+		putu(w, "{\"input_tokens\":", u->input);
+		putu(w, ",\"output_tokens\":", u->output);
+		putu(w, ",\"cache_read_input_tokens\":", u->cache_read);
+		putu(w, ",\"cache_creation_input_tokens\":", u->cache_write + u->cache_write_1h);
 		if (u->has_split_write) {
-			putf(w, ",\"cache_creation\":{\"ephemeral_5m_input_tokens\":%llu", u->cache_write);
-			putf(w, ",\"ephemeral_1h_input_tokens\":%llu}", u->cache_write_1h);
+			putu(w, ",\"cache_creation\":{\"ephemeral_5m_input_tokens\":", u->cache_write);
+			putu(w, ",\"ephemeral_1h_input_tokens\":", u->cache_write_1h);
+			puts_(w, "}");
 		}
 		puts_(w, "}");
 	} else {
-		putf(w, "{\"prompt_tokens\":%llu", u->prompt);
-		putf(w, ",\"completion_tokens\":%llu", u->completion);
-		putf(w, ",\"total_tokens\":%llu", u->prompt + u->completion);
-		putf(w, ",\"prompt_tokens_details\":{\"cached_tokens\":%llu}", u->cached);
-		putf(w, ",\"completion_tokens_details\":{\"reasoning_tokens\":%llu}}", u->reasoning);
+		putu(w, "{\"prompt_tokens\":", u->prompt);
+		putu(w, ",\"completion_tokens\":", u->completion);
+		putu(w, ",\"total_tokens\":", u->prompt + u->completion);
+		putu(w, ",\"prompt_tokens_details\":{\"cached_tokens\":", u->cached);
+		puts_(w, "}");
+		putu(w, ",\"completion_tokens_details\":{\"reasoning_tokens\":", u->reasoning);
+		puts_(w, "}}");
 	}
 }
 
@@ -349,13 +363,13 @@ size_t meter_record(const struct gw_record *r, char *out, size_t cap)
 		putstr(&w, r->mv[i]);
 	}
 	puts_(&w, "}");
-	putf(&w, ",\"latency_ms\":%llu", r->latency_ms);
-	putf(&w, ",\"status\":%llu", (unsigned long long)r->status);
+	putu(&w, ",\"latency_ms\":", r->latency_ms);
+	putu(&w, ",\"status\":", (unsigned long long)r->status);
 	if (r->prompt_sha256) {
 		puts_(&w, ",\"prompt_sha256\":");
 		putstr(&w, r->prompt_sha256);
 	}
-	putf(&w, ",\"prompt_chars\":%llu", r->prompt_chars);
+	putu(&w, ",\"prompt_chars\":", r->prompt_chars);
 	puts_(&w, r->stream ? ",\"stream\":true" : ",\"stream\":false");
 	char cost[MONEY_BUFSZ];
 	money_str(r->cost, cost);

@@ -72,6 +72,7 @@ struct gw_req {
 	struct gw_deploy *dep;
 
 	/* upstream request */
+	char body_model[REQ_MODEL_MAX];   /* the model the body names now */
 	char *body;
 	size_t body_len, body_cap;
 	char *hbuf;                  /* passthrough header lines, NUL-separated */
@@ -168,7 +169,7 @@ static void req_free(struct gw_req *r)
 	if (r->x.active)
 		up_cancel(g->up, &r->x);
 	if (r->x.easy)
-		up_release(g->up, r->x.easy);
+		up_release(g->up, r->x.easy, r->dep ? (const void *)r->dep->up : NULL);
 	r->x.easy = NULL;
 	if (r->parser_on)
 		sse_parser_release(&r->sp);
@@ -466,8 +467,11 @@ static int body_for(struct gw_req *r, const char *m)
 {
 	struct reqbody rb;
 	char why[128];
+	if (!strcmp(r->body_model, m))
+		return 0;
 	if (reqbody_parse(r->body, r->body_len, r->api, r->g->conf->max_depth, &rb, why, sizeof why) < 0)
 		return -1;
+	snprintf(r->body_model, sizeof r->body_model, "%s", m);
 	if (!strcmp(rb.model, m))
 		return 0;
 	size_t need = reqbody_rewrite_size(r->body_len, m);
@@ -537,7 +541,7 @@ static int attempt(struct gw_req *r)
 			 api_suffix(r->api), u->api_version);
 	else
 		snprintf(r->url, sizeof r->url, "%s/v1%s", u->base_url, api_suffix(r->api));
-	CURL *e = r->x.easy ? r->x.easy : up_easy(g->up);
+	CURL *e = r->x.easy ? r->x.easy : up_easy(g->up, u);
 	if (!e)
 		return -1;
 	r->x.easy = e;
@@ -747,7 +751,7 @@ static int next_attempt(struct gw_req *r, int was_429)
 	r->sm.anthropic = r->api == API_MESSAGES;
 	r->sm.hide_usage = r->injected;
 	if (r->x.easy) {
-		up_release(g->up, r->x.easy);
+		up_release(g->up, r->x.easy, r->dep ? (const void *)r->dep->up : NULL);
 		r->x.easy = NULL;
 	}
 	for (;;) {
@@ -1227,8 +1231,7 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 	r->sm.anthropic = api == API_MESSAGES;
 	if (rb.prompt_p) {
 		unsigned char d[32];
-		unsigned int dl = 32;
-		EVP_Digest(rb.prompt_p, rb.prompt_n, d, &dl, EVP_sha256(), NULL);
+		gw_sha256(rb.prompt_p, rb.prompt_n, d);
 		hex(d, 32, r->sha);
 	}
 	for (size_t i = 0; i < rb.nmeta && r->ntag < MAX_TAGS; i++)
@@ -1293,6 +1296,7 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 		r->body = xmalloc(need);
 	}
 	r->body_len = reqbody_rewrite(body, n, &rb, first, r->injected, r->body, r->body_cap);
+	snprintf(r->body_model, sizeof r->body_model, "%s", first);
 	copy_headers(r, h);
 
 	if (cache_lookup(r, body, n))

@@ -27,6 +27,7 @@ struct gw_upstreams {
 	struct event timer;
 	int running;
 	CURL *pool[POOL_MAX];
+	const void *owner[POOL_MAX];
 	int npool;
 	int in_check;
 };
@@ -157,9 +158,18 @@ static void fixed_opts(CURL *e)
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 }
 
-CURL *up_easy(struct gw_upstreams *u)
+CURL *up_easy(struct gw_upstreams *u, const void *owner)
 {
 	CURL *e;
+	/* The most recently released handle of the same owner, among the last few. */
+	for (int i = u->npool - 1; i >= 0 && i >= u->npool - 8; i--)
+		if (u->owner[i] == owner) {
+			e = u->pool[i];
+			memmove(&u->pool[i], &u->pool[i + 1], (size_t)(u->npool - i - 1) * sizeof u->pool[0]);
+			memmove(&u->owner[i], &u->owner[i + 1], (size_t)(u->npool - i - 1) * sizeof u->owner[0]);
+			u->npool--;
+			return e;
+		}
 	if (u->npool) {
 		e = u->pool[--u->npool];
 		curl_easy_reset(e);
@@ -172,14 +182,16 @@ CURL *up_easy(struct gw_upstreams *u)
 	return e;
 }
 
-void up_release(struct gw_upstreams *u, CURL *e)
+void up_release(struct gw_upstreams *u, CURL *e, const void *owner)
 {
 	if (!e)
 		return;
-	if (u->npool < POOL_MAX)
+	if (u->npool < POOL_MAX) {
+		u->owner[u->npool] = owner;
 		u->pool[u->npool++] = e;
-	else
+	} else {
 		curl_easy_cleanup(e);
+	}
 }
 
 int up_start(struct gw_upstreams *u, struct up_xfer *x)

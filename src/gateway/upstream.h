@@ -34,9 +34,15 @@ struct gw_upstreams;
 
 struct gw_upstreams *up_new(struct event_base *base, long max_idle_conns);
 void up_free(struct gw_upstreams *u);
-/* A pooled easy handle with the fixed options (no signals, TCP keep-alive, no Expect, HTTP/2 over TLS). */
-CURL *up_easy(struct gw_upstreams *u);
-void up_release(struct gw_upstreams *u, CURL *e);
+/*
+ * A pooled easy handle with the fixed options (no signals, TCP keep-alive,
+ * HTTP/2 over TLS). owner names what the caller configures per upstream: a
+ * handle last used for the same owner is handed back without
+ * curl_easy_reset() (options persist across transfers), so the per-request
+ * setup is only what changes.
+ */
+CURL *up_easy(struct gw_upstreams *u, const void *owner);
+void up_release(struct gw_upstreams *u, CURL *e, const void *owner);
 /* Start x (x->easy configured by the caller; CURLOPT_PRIVATE is set to x here). 0 or -1. */
 int up_start(struct gw_upstreams *u, struct up_xfer *x);
 /* Stop x without calling done(). */
