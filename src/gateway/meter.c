@@ -7,9 +7,19 @@
 #include <time.h>
 #include "gateway/jscan.h"
 #include "gateway/meter.h"
+#include "formats/llm_usage.h"
 #include "gateway/sse.h"
 
 #define METER_DEPTH 64
+
+void meter_tier(const struct js_span *v, struct gw_usage *u)
+{
+	char t[32];
+	if (v->t != JS_STR || v->n >= sizeof t)
+		return;
+	js_str_decode(v, t, sizeof t);
+	u->tier = (int)llm_tier_parse(t);
+}
 
 static void count(const struct js_span *x, uint64_t *v, int *found)
 {
@@ -29,10 +39,11 @@ void meter_usage_obj(const struct js_span *usage, int anthropic, struct gw_usage
 	u->anthropic = anthropic;
 	if (anthropic) {
 		static const char *const k[] = { "input_tokens", "output_tokens", "cache_read_input_tokens",
-						 "cache_creation_input_tokens", "cache_creation" };
+						 "cache_creation_input_tokens", "cache_creation", "service_tier" };
 		static const char *const kc[] = { "ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens" };
-		struct js_span v[5], c[2];
-		js_members(usage, k, 5, v);
+		struct js_span v[6], c[2];
+		js_members(usage, k, 6, v);
+		meter_tier(&v[5], u);
 		count(&v[0], &u->input, &f);
 		count(&v[1], &u->output, &f);
 		count(&v[2], &u->cache_read, &f);
@@ -78,12 +89,14 @@ void meter_usage_obj(const struct js_span *usage, int anthropic, struct gw_usage
 
 int meter_body(const char *p, size_t n, int anthropic, struct gw_usage *u)
 {
-	static const char *const keys[] = { "usage" };
-	struct js_span us;
-	if (js_top_members(p, n, METER_DEPTH, keys, 1, &us) < 0)
+	static const char *const keys[] = { "usage", "service_tier" };
+	struct js_span v[2], us;
+	if (js_top_members(p, n, METER_DEPTH, keys, 2, v) < 0)
 		return -1;
+	us = v[0];
 	if (us.t != JS_OBJ)
 		return 0;
+	meter_tier(&v[1], u);
 	meter_usage_obj(&us, anthropic, u);
 	return u->found;
 }
@@ -93,6 +106,7 @@ void meter_llm_usage(const struct gw_usage *u, struct llm_usage *out)
 	memset(out, 0, sizeof *out);
 	out->requests = 1;
 	out->long_context = -1;
+	out->tier = (enum llm_tier)u->tier;
 	if (u->anthropic) {
 		out->tokens[LD_INPUT] = u->input;
 		out->tokens[LD_CACHE_READ] = u->cache_read;
@@ -151,10 +165,11 @@ static enum meter_action openai_event(struct gw_smeter *m, const struct sse_even
 		m->done = 1;
 		return MA_RELAY;
 	}
-	static const char *const keys[] = { "usage", "error", "choices" };
-	struct js_span v[3];
-	if (js_top_members(ev->data, ev->data_len, METER_DEPTH, keys, 3, v) < 0)
+	static const char *const keys[] = { "usage", "error", "choices", "service_tier" };
+	struct js_span v[4];
+	if (js_top_members(ev->data, ev->data_len, METER_DEPTH, keys, 4, v) < 0)
 		return MA_RELAY;
+	meter_tier(&v[3], &m->usage);
 	int has_usage = v[0].t == JS_OBJ;
 	if (has_usage) {
 		meter_usage_obj(&v[0], 0, &m->usage);
@@ -370,6 +385,12 @@ size_t meter_record(const struct gw_record *r, char *out, size_t cap)
 		putstr(&w, r->prompt_sha256);
 	}
 	putu(&w, ",\"prompt_chars\":", r->prompt_chars);
+	if (r->usage && r->usage->found && r->usage->tier != LT_STANDARD) {
+		static const char *const tn[] = { "default", "batch", "priority", "flex" };
+		puts_(&w, ",\"service_tier\":\"");
+		puts_(&w, tn[r->usage->tier & 3]);
+		puts_(&w, "\"");
+	}
 	puts_(&w, r->stream ? ",\"stream\":true" : ",\"stream\":false");
 	char cost[MONEY_BUFSZ];
 	money_str(r->cost, cost);

@@ -37,8 +37,11 @@ struct gw_usage {
 	uint64_t prompt, completion, cached, reasoning;          /* OpenAI */
 	uint64_t input, output, cache_read, cache_write, cache_write_1h;   /* Anthropic */
 	int has_split_write;         /* Anthropic cache_creation{ephemeral_5m,1h} given */
+	int tier;                    /* enum llm_tier from the response's service_tier (priority, flex prices) */
 };
 
+/* The tier named by a service_tier string span into u (anything unknown is standard). */
+void meter_tier(const struct js_span *v, struct gw_usage *u);
 /* Merge a usage object (OpenAI or Anthropic shape) into u: fields present overwrite (cumulative counts). */
 void meter_usage_obj(const struct js_span *usage, int anthropic, struct gw_usage *u);
 /* Usage of a complete non-stream response body; 1 found, 0 none, -1 not JSON. */

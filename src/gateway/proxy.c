@@ -1050,7 +1050,7 @@ static void hex(const unsigned char *d, size_t n, char *out)
 }
 
 /* The most a request can cost on d: the prompt bound at the dearest input price, out tokens at the dearest output price. */
-static money_t max_cost(const struct gw_deploy *d, uint64_t prompt, uint64_t out)
+static money_t max_cost(const struct gw_deploy *d, uint64_t prompt, uint64_t out, int priority)
 {
 	static const int in_dirs[] = { LD_INPUT, LD_CACHE_READ, LD_CACHE_WRITE, LD_CACHE_WRITE_1H };
 	static const int out_dirs[] = { LD_OUTPUT, LD_REASONING };
@@ -1061,7 +1061,7 @@ static money_t max_cost(const struct gw_deploy *d, uint64_t prompt, uint64_t out
 	int nin = d->up->provider == GP_ANTHROPIC ? 4 : 2;
 	for (int i = 0; i < nin; i++)
 		for (int o = 0; o < 2; o++) {
-			struct llm_usage u = { .long_context = -1, .requests = 1 };
+			struct llm_usage u = { .long_context = -1, .requests = 1, .tier = priority ? LT_PRIORITY : LT_STANDARD };
 			struct llm_cost c;
 			u.tokens[in_dirs[i]] = prompt;
 			u.tokens[out_dirs[o]] = out;
@@ -1264,7 +1264,7 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 		uint64_t o = out;
 		if (!o && api != API_EMBEDDINGS)
 			o = g->conf->reserve_tokens ? g->conf->reserve_tokens : d->max_out ? d->max_out : 4096;
-		money_t mc = max_cost(d, r->prompt_bound, o * rb.n);
+		money_t mc = max_cost(d, r->prompt_bound, o * rb.n, rb.priority);
 		if (mc > reserve)
 			reserve = mc;
 	}

@@ -127,6 +127,8 @@ int reqbody_parse(const char *body, size_t n, enum gw_api api, int max_depth, st
 		} else if (js_str_eq(&k, "metadata")) {
 			if (v.t == JS_OBJ)
 				read_metadata(&v, r);
+		} else if (js_str_eq(&k, "service_tier")) {
+			r->priority = js_str_eq(&v, "priority");
 		} else if (js_str_eq(&k, "user")) {
 			if (v.t == JS_STR)
 				js_str_decode(&v, r->user, sizeof r->user);

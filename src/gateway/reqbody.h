@@ -43,6 +43,7 @@ struct reqbody {
 	uint64_t max_tokens;         /* 0 = not given */
 	uint64_t n;                  /* choices; 1 when absent */
 	char user[REQ_META_VAL];
+	int priority;                /* service_tier "priority": reserve at priority prices */
 	size_t nmeta;
 	char meta_k[REQ_META_MAX][REQ_META_KEY];
 	char meta_v[REQ_META_MAX][REQ_META_VAL];

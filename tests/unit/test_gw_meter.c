@@ -172,6 +172,18 @@ static void test_records(void **st)
 	struct gw_usage o = { .found = 1, .prompt = 1000, .completion = 500, .cached = 400, .reasoning = 200 };
 	roundtrip("o3-mini", "openai", &o);
 	roundtrip("gpt-4o", "azure", &o);
+	/* Priority tier (from the response's service_tier): dearer, and the ledger agrees. */
+	struct gw_usage pr = o;
+	money_t std, pri;
+	assert_int_equal(meter_cost(prices_find(cat, "gpt-4o", "openai"), &o, &std), 0);
+	pr.tier = LT_PRIORITY;
+	assert_int_equal(meter_cost(prices_find(cat, "gpt-4o", "openai"), &pr, &pri), 0);
+	assert_true(pri > std);
+	roundtrip("gpt-4o", "openai", &pr);
+	struct gw_usage t = { 0 };
+	const char *b = "{\"service_tier\":\"priority\",\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1}}";
+	assert_int_equal(meter_body(b, strlen(b), 0, &t), 1);
+	assert_int_equal(t.tier, LT_PRIORITY);
 	struct gw_usage a = { .found = 1, .anthropic = 1, .input = 100, .output = 50, .cache_read = 1000, .cache_write = 100,
 			      .cache_write_1h = 200, .has_split_write = 1 };
 	roundtrip("claude-sonnet-4-5", "anthropic", &a);
