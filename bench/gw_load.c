@@ -117,6 +117,9 @@ static struct sockaddr_in target;
 
 static struct samples lat, ttfb;
 static uint64_t n_sent, n_ok, n_bad_status, n_conn_err, n_measured;
+static uint64_t n_due_measured; /* requests due in the window that went out */
+static uint64_t n_due_window;   /* rate mode: requests due in the window */
+static uint64_t n_bad_measured; /* answers in the window that were not 200 */
 static uint64_t t_start, t_measure, t_end;
 
 /* ---- connections ---- */
@@ -159,11 +162,15 @@ static void finish_response(struct conn *c)
 		n_ok++;
 	else
 		n_bad_status++;
-	if (c->measured && t <= t_end) {
-		sample_add(&lat, t - c->t0);
-		if (mode == M_STREAMS)
-			sample_add(&ttfb, (c->t_body ? c->t_body : t) - c->t0);
+	if (c->measured) { /* due inside the window; it may end after it */
 		n_measured++;
+		if (c->status == 200) { /* percentiles are of successful answers */
+			sample_add(&lat, t - c->t0);
+			if (mode == M_STREAMS)
+				sample_add(&ttfb, (c->t_body ? c->t_body : t) - c->t0);
+		} else {
+			n_bad_measured++;
+		}
 	}
 	if (c->close_after) {
 		bufferevent_free(c->bev);
@@ -325,7 +332,9 @@ static void send_request(struct conn *c, uint64_t t0)
 	c->ps = P_HEAD;
 	c->t_body = 0;
 	c->t0 = t0 ? t0 : t;
-	c->measured = t >= t_measure && t < t_end;
+	c->measured = c->t0 >= t_measure && c->t0 < t_end;
+	if (c->measured)
+		n_due_measured++;
 	n_sent++;
 	evbuffer_add_buffer_reference(bufferevent_get_output(c->bev), cfg.request);
 }
@@ -368,6 +377,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	uint64_t t = now_ns();
 	while (next_due <= t && next_due < t_end) {
+		if (next_due >= t_measure)
+			n_due_window++;
 		if (nidle) {
 			struct conn *c = &conns[idle_stack[--nidle]];
 			/* sent on time: latency from now (the due time passed only by the
@@ -625,7 +636,14 @@ int main(int argc, char **argv)
 		open += conns[i].connected;
 	const char *mname = mode == M_RATE ? "rate" : mode == M_STREAMS ? "streams" : "idle";
 	double secs = mode == M_IDLE ? 0 : cfg.duration;
-	printf("{\"mode\":\"%s\",\"sent\":%llu,\"ok\":%llu,\"bad_status\":%llu,\"conn_errors\":%llu,"
+	/* requests due in the window that never got a complete answer (still
+	 * queued, in flight at the end, or failed): they are not in the
+	 * percentiles, so they are reported */
+	uint64_t due = mode == M_RATE ? n_due_window : n_due_measured;
+	uint64_t unanswered = due > n_measured ? due - n_measured : 0;
+	printf("{\"unanswered\":%llu,\"failed\":%llu,", (unsigned long long)unanswered,
+	       (unsigned long long)(unanswered + n_bad_measured));
+	printf("\"mode\":\"%s\",\"sent\":%llu,\"ok\":%llu,\"bad_status\":%llu,\"conn_errors\":%llu,"
 	       "\"measured\":%llu,\"rate\":%.1f,\"open_connections\":%d,"
 	       "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f",
 	       mname, (unsigned long long)n_sent, (unsigned long long)n_ok, (unsigned long long)n_bad_status,

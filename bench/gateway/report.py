@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""bench/gateway/report.py OUT RPS STREAMS IDLE DURATION: the results table of
-bench/gateway/run.sh as markdown, from OUT/{target}.{rate,streams,idle,rss,loaded-rss}.json.
-Added latency = a gateway's percentile minus the direct run's same percentile."""
+"""bench/gateway/report.py OUT RPS STREAMS IDLE DURATION ROUNDS: the results
+table of bench/gateway/run.sh as markdown, from OUT/{target}.rate.{round}.json
+and OUT/{target}.{streams,idle,rss,loaded-rss}.json.
+Added latency = a gateway's percentile minus the direct run's same percentile;
+for the rate load it is taken per round (the rounds take turns between the
+targets) and the median over the rounds is shown, beside the median latencies."""
 import json
 import os
 import sys
 
-out, rps, streams, idle, dur = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+import statistics
+
+out, rps, streams, idle, dur, rounds = sys.argv[1:7]
+rounds = int(rounds)
 
 
 def load(target, kind):
@@ -18,8 +24,25 @@ def load(target, kind):
         return None
 
 
-targets = [t for t in ("direct", "aicost", "portkey") if load(t, "rate")]
-direct = {k: load("direct", k) for k in ("rate", "streams")}
+def rate_rounds(target):
+    return [j for j in (load(target, f"rate.{r}") for r in range(1, rounds + 1)) if j]
+
+
+def rate(target):
+    """The rounds of the rate load merged: medians of the percentiles, the sum
+    of failures, the p99 of every round."""
+    rs = rate_rounds(target)
+    if not rs:
+        return None
+    m = {k: statistics.median(j[k] for j in rs) for k in ("p50_us", "p90_us", "p99_us", "max_us", "rate")}
+    m["failed"] = sum(j["failed"] for j in rs)
+    m["p99_rounds"] = [j["p99_us"] for j in rs]
+    m["mode"] = "rate"
+    return m
+
+
+targets = [t for t in ("direct", "aicost", "portkey") if rate_rounds(t)]
+direct = {"rate": rate("direct"), "streams": load("direct", "streams")}
 
 
 def us(x):
@@ -27,26 +50,35 @@ def us(x):
 
 
 def added(t, kind, key):
+    if t == "direct":
+        return None
+    if kind == "rate":  # per round, then the median
+        d, g = rate_rounds("direct"), rate_rounds(t)
+        diffs = [b[key] - a[key] for a, b in zip(d, g)]
+        return statistics.median(diffs) if diffs else None
     d, g = direct.get(kind), load(t, kind)
-    if t == "direct" or not d or not g:
+    if not d or not g:
         return None
     return g[key] - d[key]
 
 
 def errs(j):
-    return j["bad_status"] + j["conn_errors"] + (j["sent"] - j["ok"] - j["bad_status"] if j["mode"] == "rate" else 0)
+    """Requests due in the measured window without a complete 200 answer."""
+    return j["failed"]
 
 
-print(f"### Non-stream, open loop at {rps} requests/s for {dur} s (64 keep-alive connections)\n")
-print("| target | p50 | p90 | p99 | max | measured req/s | failed | added p50 | added p99 |")
-print("|---|---|---|---|---|---|---|---|---|")
+print(f"### Non-stream, open loop at {rps} requests/s, {rounds} rounds of {dur} s (64 keep-alive connections)\n")
+print("Medians over the rounds; added = per-round difference to direct, median over the rounds.\n")
+print("| target | p50 | p90 | p99 | max | p99 of each round | answered req/s | failed or unanswered | added p50 | added p99 |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for t in targets:
-    j = load(t, "rate")
+    j = rate(t)
     print(f"| {t} | {us(j['p50_us'])} | {us(j['p90_us'])} | {us(j['p99_us'])} | {us(j['max_us'])} | "
+          f"{', '.join(us(x) for x in j['p99_rounds'])} | "
           f"{j['rate']:.0f} | {errs(j)} | {us(added(t, 'rate', 'p50_us'))} | {us(added(t, 'rate', 'p99_us'))} |")
 
 print(f"\n### {streams} concurrent streams for {dur} s (10 chunks, 20 ms apart, per stream)\n")
-print("| target | first byte p50 | p99 | whole stream p50 | p99 | streams/s | failed | added first byte p50 | p99 | added whole p50 | p99 |")
+print("| target | first byte p50 | p99 | whole stream p50 | p99 | streams/s | failed or unanswered | added first byte p50 | p99 | added whole p50 | p99 |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
 for t in targets:
     j = load(t, "streams")
@@ -71,7 +103,7 @@ for t in targets:
     print(f"| {t} | {mb(r['base_rss_kb'])} | {mb(r['held_rss_kb'])} | {idl['open_connections'] if idl else '-'} | "
           f"{mb(r['vmhwm_kb'])} | {mb(lr['vmhwm_kb'] if lr else 0)} |")
 
-a, p = load("aicost", "rate"), load("portkey", "rate")
+a, p = rate("aicost"), rate("portkey")
 if a and p and direct["rate"]:
     print("\n### Overhead ratio (Portkey's added latency / aicost's)\n")
     for k in ("p50_us", "p99_us"):

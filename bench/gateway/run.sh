@@ -10,8 +10,10 @@
 #            pointed at the stub as an OpenAI-compatible custom host.
 # Loads:
 #   rate     GW_RPS (5000) non-stream chat completions per second, open loop,
-#            for GW_DURATION (8) s after a 2 s warm-up (same rate), on 64 keep-alive
-#            connections;
+#            for GW_DURATION (5) s after a 2 s warm-up (same rate), on 64 keep-alive
+#            connections; GW_ROUNDS (3) rounds taking turns between the targets
+#            (all of them run at once; only one is loaded at a time), after a
+#            3 s warm-up load on each target that is not measured;
 #   streams  GW_STREAMS (1000) concurrent streamed chat completions for
 #            GW_DURATION s (10 tokens a stream, the stub waits 20 ms between
 #            chunks, so a stream lasts about 250 ms);
@@ -30,7 +32,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 BUILD=${BUILD:-build/rel}
 RPS=${GW_RPS:-5000}
-DUR=${GW_DURATION:-8}
+DUR=${GW_DURATION:-5}
+ROUNDS=${GW_ROUNDS:-3}
 STREAMS=${GW_STREAMS:-1000}
 IDLE=${GW_IDLE:-10000}
 TARGETS=${GW_TARGETS:-direct aicost portkey}
@@ -46,7 +49,7 @@ VKEY=sk-aicost-bench-0001 # the aicost virtual key clients present
 die() { echo "gateway bench: $*" >&2; exit 1; }
 for f in "$load" "$stub"; do [ -x "$f" ] || die "$f not built (make bench-gateway builds it)"; done
 mkdir -p "$out" "$work"
-rm -f "$out"/*.json
+rm -f "$out"/*.json "$out"/*.log
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 [ "$(ulimit -n)" -gt $((IDLE + 200)) ] || die "ulimit -n $(ulimit -n) is too low for $IDLE connections"
 
@@ -126,24 +129,55 @@ stop_target() { # not the stub
 smoke() {
 	local r
 	r=$(curl -s -m 5 "${hdrs[@]}" -H 'Content-Type: application/json' -d "$BODY" "$url")
-	echo "$r" | grep -q '"completion_tokens": *16' || { echo "  smoke (non-stream) failed: ${r:0:300}"; return 1; }
+	echo "$r" | grep -q '"completion_tokens": *16' || { echo "  $t: smoke (non-stream) failed: ${r:0:300}"; return 1; }
 	r=$(curl -sN -m 5 "${hdrs[@]}" -H 'Content-Type: application/json' -d "$SBODY" "$url")
-	echo "$r" | grep -q '\[DONE\]' || { echo "  smoke (stream) failed: ${r:0:300}"; return 1; }
+	echo "$r" | grep -q '\[DONE\]' || { echo "  $t: smoke (stream) failed: ${r:0:300}"; return 1; }
 }
 
+# Start every target; the idle ones cost no CPU while another is loaded.
+declare -A T_URL T_HDRS T_PID
+live=()
 for t in $TARGETS; do
-	echo "== $t"
 	"start_$t" || continue
 	smoke || { stop_target; continue; }
-	"$load" --url "$url" "${hdrs[@]}" --body "$BODY" --rps "$RPS" --duration "$DUR" --warmup 2 --connections 64 \
-		>"$out/$t.rate.json" 2>"$out/$t.rate.log"
-	tail -n 1 "$out/$t.rate.log"
+	T_URL[$t]=$url
+	T_HDRS[$t]=$(printf '%q ' "${hdrs[@]}")
+	T_PID[$t]=$tpid
+	live+=("$t")
+done
+[ ${#live[@]} -gt 0 ] || die "no target started"
+use() { t=$1; url=${T_URL[$t]}; eval "hdrs=(${T_HDRS[$t]})"; tpid=${T_PID[$t]}; }
+
+# Warm every target up first (Node's JIT needs thousands of requests);
+# these results are thrown away.
+for t in "${live[@]}"; do
+	use "$t"
+	"$load" --url "$url" "${hdrs[@]}" --body "$BODY" --rps "$RPS" --duration 3 --warmup 0 --connections 64 \
+		>/dev/null 2>&1
+done
+
+# The rate load in rounds that take turns between the targets, so a burst of
+# noise from other processes on the machine does not land on one target only.
+for r in $(seq "$ROUNDS"); do
+	for t in "${live[@]}"; do
+		use "$t"
+		"$load" --url "$url" "${hdrs[@]}" --body "$BODY" --rps "$RPS" --duration "$DUR" --warmup 2 \
+			--connections 64 >"$out/$t.rate.$r.json" 2>"$out/$t.rate.$r.log"
+		echo "round $r $t: $(tail -n 1 "$out/$t.rate.$r.log")"
+	done
+done
+for t in "${live[@]}"; do
+	use "$t"
 	"$load" --url "$url" "${hdrs[@]}" --body "$SBODY" --streams "$STREAMS" --duration "$DUR" --warmup 1 \
 		>"$out/$t.streams.json" 2>"$out/$t.streams.log"
-	tail -n 1 "$out/$t.streams.log"
+	echo "streams $t: $(tail -n 1 "$out/$t.streams.log")"
 	echo "{\"vmhwm_kb\":$(rss_kb "$tpid" VmHWM)}" >"$out/$t.loaded-rss.json"
+done
+
+# Idle connections, each target on a fresh process (the stub keeps running).
+for t in "${live[@]}"; do
+	use "$t"
 	stop_target
-	# idle connections on a fresh process
 	"start_$t" || continue
 	curl -s -o /dev/null "${hdrs[@]}" -H 'Content-Type: application/json' -d "$BODY" "$url"
 	base_rss=$(rss_kb "$tpid" VmRSS)
@@ -155,9 +189,9 @@ for t in $TARGETS; do
 	sleep 1
 	held_rss=$(rss_kb "$tpid" VmRSS)
 	wait "$lpid"
-	tail -n 2 "$out/$t.idle.log" | head -n 1
+	echo "idle $t: $(tail -n 2 "$out/$t.idle.log" | head -n 1)"
 	echo "{\"base_rss_kb\":${base_rss:-0},\"held_rss_kb\":${held_rss:-0},\"vmhwm_kb\":$(rss_kb "$tpid" VmHWM)}" >"$out/$t.rss.json"
 	stop_target
 done
 
-python3 "$root/bench/gateway/report.py" "$out" "$RPS" "$STREAMS" "$IDLE" "$DUR" | tee "$out/results.md"
+python3 "$root/bench/gateway/report.py" "$out" "$RPS" "$STREAMS" "$IDLE" "$DUR" "$ROUNDS" | tee "$out/results.md"
