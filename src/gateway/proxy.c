@@ -1,0 +1,1351 @@
+/*
+ * proxy.c - one request through the gateway: authenticate, parse, route,
+ * admit (budgets and rate limits), answer from the cache or go upstream
+ * (retries, fallback), relay the response (streams event by event), meter
+ * it, and spool its record before the response's last byte.
+ *
+ * Chapters: the request object and its pool, responses to the client,
+ * metering, the upstream attempt (body, headers, curl), curl callbacks,
+ * the end of an attempt (retry/fallback/finish), client side events, and
+ * dispatch (the synchronous part, from a complete HTTP request).
+ *
+ * Ownership: a gw_req is taken from g->free_reqs when a request is
+ * dispatched and goes back when it is finished; its buffers (upstream
+ * body, header nodes, response) stay with it across reuse, so the steady
+ * state allocates little. While in flight it is c->req; a client that goes
+ * away detaches it (r->c = NULL) and the request is finished at once.
+ * Nothing inside a curl callback frees the request or closes the
+ * connection: those happen in done(), timers and connection events.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <openssl/evp.h>
+#include "core/prices.h"
+#include "gateway/cache.h"
+#include "gateway/gw.h"
+#include "gateway/keys.h"
+#include "gateway/spool.h"
+#include "util/err.h"
+
+#define OUT_HIGH (256u << 10)
+#define POOL_KEEP 4096
+#define MAX_TAGS 8
+#define REC_MAX 8192
+
+enum cache_res { CR_NONE, CR_MISS, CR_HIT, CR_SEM_HIT };
+static const char *const cache_name[] = { NULL, "miss", "hit", "semantic-hit" };
+
+struct gw_req {
+	struct gw *g;
+	struct conn *c;
+	struct gw_req *next_free;
+	struct up_xfer x;
+	struct event timer;
+	int timer_on;
+
+	/* the request */
+	enum gw_api api;
+	enum gw_ep ep;
+	const char *endpoint;
+	const struct gw_key *key;
+	int stream, client_usage, injected, http10, keep_alive;
+	char model[REQ_MODEL_MAX];
+	uint64_t max_tokens, n, prompt_bound, prompt_est, prompt_chars;
+	char sha[65];
+	char id[48];
+	int64_t t_ms;
+	double t0, t_att, up_time;
+	const char *tag_k[MAX_TAGS];
+	char tag_v[MAX_TAGS][REQ_META_VAL];
+	size_t ntag;
+
+	/* admission and routing */
+	struct gw_admit admit;
+	struct gw_plan plan;
+	int cand, tries;
+	struct gw_deploy *dep;
+
+	/* upstream request */
+	char *body;
+	size_t body_len, body_cap;
+	char *hbuf;                  /* passthrough header lines, NUL-separated */
+	size_t hlen, hcap;
+	struct curl_slist *nodes;
+	size_t ncap;
+	char url[2048];
+
+	/* upstream response */
+	long status;
+	int hdr_done, got_data, last_err_status;
+	char ctype[96], up_reqid[128], retry_after[32];
+	char *resp;
+	size_t resp_len, resp_cap;
+	int resp_over;
+
+	/* stream */
+	int streaming, head_sent, paused, parser_on, bad_stream;
+	struct sse_parser sp;
+	struct gw_smeter sm;
+
+	/* cache */
+	const char *tenant;
+	enum cache_res cache;
+	int cache_on, sem_on;
+	float threshold;
+	struct gw_cache_req creq;
+	int creq_on;
+	float *vec;
+	struct embed_sig sig;
+	struct sse_asm *as;
+
+	/* result */
+	int metered;
+	money_t cost;
+};
+
+/* ---- time ------------------------------------------------------------------------------- */
+
+double gw_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int64_t gw_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t today(void)
+{
+	int64_t ms = gw_wall_ms();
+	return ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+}
+
+/* ---- the request pool ---------------------------------------------------------------------- */
+
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+static void on_done(struct up_xfer *x, CURLcode rc);
+
+static struct gw_req *req_new(struct gw *g, struct conn *c)
+{
+	struct gw_req *r = g->free_reqs;
+	if (r) {
+		g->free_reqs = r->next_free;
+		g->nfree--;
+		/* Keep the buffers, clear the rest. */
+		char *body = r->body, *hbuf = r->hbuf, *resp = r->resp;
+		size_t bc = r->body_cap, hc = r->hcap, rc = r->resp_cap, nc = r->ncap;
+		struct curl_slist *nodes = r->nodes;
+		memset(r, 0, sizeof *r);
+		r->body = body, r->body_cap = bc, r->hbuf = hbuf, r->hcap = hc, r->resp = resp, r->resp_cap = rc;
+		r->nodes = nodes, r->ncap = nc;
+	} else {
+		r = xcalloc(1, sizeof *r);
+	}
+	r->g = g;
+	r->c = c;
+	r->x.done = on_done;
+	evtimer_assign(&r->timer, g->base, on_timer, r);
+	g->m.inflight++;
+	return r;
+}
+
+static void req_free(struct gw_req *r)
+{
+	struct gw *g = r->g;
+	if (r->timer_on)
+		evtimer_del(&r->timer);
+	if (r->x.active)
+		up_cancel(g->up, &r->x);
+	if (r->x.easy)
+		up_release(g->up, r->x.easy);
+	r->x.easy = NULL;
+	if (r->parser_on)
+		sse_parser_release(&r->sp);
+	if (r->creq_on)
+		gw_cache_req_release(&r->creq);
+	free(r->vec);
+	sse_asm_free(r->as);
+	g->m.inflight--;
+	/* Big buffers are not worth keeping. */
+	if (r->resp_cap > (1u << 20)) {
+		free(r->resp);
+		r->resp = NULL;
+		r->resp_cap = 0;
+	}
+	if (r->body_cap > (1u << 20)) {
+		free(r->body);
+		r->body = NULL;
+		r->body_cap = 0;
+	}
+	if (g->nfree >= POOL_KEEP || g->stopping) {
+		free(r->body);
+		free(r->hbuf);
+		free(r->resp);
+		free(r->nodes);
+		free(r);
+		return;
+	}
+	r->next_free = g->free_reqs;
+	g->free_reqs = r;
+	g->nfree++;
+}
+
+void proxy_free_pool(struct gw *g)
+{
+	while (g->free_reqs) {
+		struct gw_req *r = g->free_reqs;
+		g->free_reqs = r->next_free;
+		free(r->body);
+		free(r->hbuf);
+		free(r->resp);
+		free(r->nodes);
+		free(r);
+	}
+	g->nfree = 0;
+}
+
+/* ---- responses to the client -------------------------------------------------------------------- */
+
+static void count_status(struct gw *g, enum gw_ep ep, int status)
+{
+	int k = status / 100;
+	g->m.requests[ep][k >= 1 && k <= 5 ? k : 0]++;
+}
+
+/* JSON string body of s (no quotes) into out. */
+static size_t json_escape(const char *s, char *out, size_t cap)
+{
+	size_t k = 0;
+	for (; *s && k + 8 < cap; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\') {
+			out[k++] = '\\';
+			out[k++] = (char)ch;
+		} else if (ch < 0x20) {
+			k += (size_t)snprintf(out + k, cap - k, "\\u%04x", ch);
+		} else {
+			out[k++] = (char)ch;
+		}
+	}
+	out[k] = 0;
+	return k;
+}
+
+void proxy_error(struct conn *c, int status, const char *type, const char *code, const char *message,
+		 double retry_after, int keep_alive)
+{
+	char msg[600], body[900], head[512];
+	json_escape(message, msg, sizeof msg);
+	int bl = snprintf(body, sizeof body, "{\"error\":{\"message\":\"%s\",\"type\":\"%s\",\"param\":null,\"code\":%s%s%s}}\n",
+			  msg, type, code ? "\"" : "", code ? code : "null", code ? "\"" : "");
+	int hl = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s",
+			  status, http_reason(status), bl, keep_alive ? "" : "Connection: close\r\n");
+	if (retry_after > 0)
+		hl += snprintf(head + hl, sizeof head - (size_t)hl, "Retry-After: %.0f\r\n", retry_after < 1 ? 1 : retry_after + 0.999);
+	hl += snprintf(head + hl, sizeof head - (size_t)hl, "\r\n");
+	conn_queue(c, head, (size_t)hl);
+	conn_queue(c, body, (size_t)bl);
+	conn_response_done(c, keep_alive);
+}
+
+/* Error of a request that got as far as a gw_req: counted, metered as failed, then the request ends. */
+static void finish(struct gw_req *r, int keep);
+
+static void cost_text(money_t cost, char out[MONEY_BUFSZ])
+{
+	money_str(cost, out);
+}
+
+/* x-aicost-* headers. */
+static int aicost_headers(struct gw_req *r, char *h, size_t cap, int with_cost)
+{
+	int k = 0;
+	char cost[MONEY_BUFSZ];
+	if (with_cost) {
+		cost_text(r->cost, cost);
+		k += snprintf(h + k, cap - (size_t)k, "x-aicost-cost: %s\r\n", cost);
+	}
+	k += snprintf(h + k, cap - (size_t)k, "x-aicost-cache: %s\r\nx-aicost-request-id: %s\r\n",
+		      cache_name[r->cache] ? cache_name[r->cache] : "miss", r->id);
+	if (r->dep)
+		k += snprintf(h + k, cap - (size_t)k, "x-aicost-route: %s\r\n", r->dep->name);
+	return k;
+}
+
+/* A complete (non-stream) response. */
+static void send_full(struct gw_req *r, int status, const char *ctype, const char *body, size_t n)
+{
+	char head[2048];
+	int k = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", status,
+			 http_reason(status), ctype && *ctype ? ctype : "application/json", n);
+	k += aicost_headers(r, head + k, sizeof head - (size_t)k, 1);
+	if (r->up_reqid[0])
+		k += snprintf(head + k, sizeof head - (size_t)k, "x-request-id: %s\r\n", r->up_reqid);
+	if (!r->keep_alive)
+		k += snprintf(head + k, sizeof head - (size_t)k, "Connection: close\r\n");
+	k += snprintf(head + k, sizeof head - (size_t)k, "\r\n");
+	conn_queue(r->c, head, (size_t)k);
+	conn_queue(r->c, body, n);
+	count_status(r->g, r->ep, status);
+}
+
+static void req_error(struct gw_req *r, int status, const char *type, const char *code, const char *msg,
+		      double retry_after)
+{
+	char m[600], body[900];
+	json_escape(msg, m, sizeof m);
+	int bl = snprintf(body, sizeof body, "{\"error\":{\"message\":\"%s\",\"type\":\"%s\",\"param\":null,\"code\":%s%s%s}}\n",
+			  m, type, code ? "\"" : "", code ? code : "null", code ? "\"" : "");
+	if (!r->c)
+		return;
+	char head[1024];
+	int k = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n",
+			 status, http_reason(status), bl);
+	if (retry_after > 0)
+		k += snprintf(head + k, sizeof head - (size_t)k, "Retry-After: %.0f\r\n", retry_after < 1 ? 1 : retry_after + 0.999);
+	k += aicost_headers(r, head + k, sizeof head - (size_t)k, 1);
+	if (!r->keep_alive)
+		k += snprintf(head + k, sizeof head - (size_t)k, "Connection: close\r\n");
+	k += snprintf(head + k, sizeof head - (size_t)k, "\r\n");
+	conn_queue(r->c, head, (size_t)k);
+	conn_queue(r->c, body, (size_t)bl);
+	count_status(r->g, r->ep, status);
+}
+
+/* ---- metering -------------------------------------------------------------------------------------- */
+
+/*
+ * Book the request once: settle the reservation to the cost, count, and
+ * append the record to the spool. Called before the last byte of the
+ * response is queued.
+ */
+static void meter_finish(struct gw_req *r, int status, const struct gw_usage *u, const char *outcome)
+{
+	struct gw *g = r->g;
+	if (r->metered)
+		return;
+	r->metered = 1;
+	money_t cost = 0;
+	struct gw_deploy *d = r->dep;
+	if (u && u->found && d && meter_cost(d->price, u, &cost) < 0)
+		cost = 0;
+	r->cost = cost;
+	uint64_t tokens = u && u->found ? meter_prompt_tokens(u) + meter_output_tokens(u) : 0;
+	limits_settle(&r->admit, gw_mono(), today(), cost, tokens, alerts_soft, g->alerts);
+	if (u && u->found) {
+		struct llm_usage lu;
+		meter_llm_usage(u, &lu);
+		for (int i = 0; i < LD__COUNT; i++)
+			g->m.tokens[i] += lu.tokens[i];
+	}
+	g->m.cost += cost;
+	if (!g->spool)
+		return;
+	/* The record: metadata tags from the key, then the allowed request metadata. */
+	const char *mk[MAX_TAGS + GW_KEY_META_MAX + 4], *mv[MAX_TAGS + GW_KEY_META_MAX + 4];
+	size_t nm = 0;
+	const struct gw_key *k = r->key;
+	if (k) {
+		mk[nm] = "virtual_key", mv[nm++] = k->name;
+		if (k->team)
+			mk[nm] = "team", mv[nm++] = k->team;
+		if (k->project)
+			mk[nm] = "project", mv[nm++] = k->project;
+		if (k->user)
+			mk[nm] = "user", mv[nm++] = k->user;
+		for (size_t i = 0; i < k->nmeta; i++) {
+			size_t j;
+			for (j = 0; j < nm && strcmp(mk[j], k->meta_k[i]); j++)
+				;
+			if (j == nm)
+				mk[nm] = k->meta_k[i], mv[nm++] = k->meta_v[i];
+		}
+	}
+	for (size_t i = 0; i < r->ntag; i++) {
+		size_t j;
+		for (j = 0; j < nm && strcmp(mk[j], r->tag_k[i]); j++)
+			;
+		if (j == nm)
+			mk[nm] = r->tag_k[i], mv[nm++] = r->tag_v[i];
+	}
+	struct gw_record rec = {
+		.id = r->id,
+		.ts_ms = r->t_ms,
+		.provider = d ? gw_provider_catalog[d->up->provider] : "unknown",
+		.model = d ? d->price_model : r->model,
+		.usage = u,
+		.mk = mk,
+		.mv = mv,
+		.nmeta = nm,
+		.latency_ms = (uint64_t)((gw_mono() - r->t0) * 1000.0),
+		.status = status,
+		.prompt_sha256 = r->sha[0] ? r->sha : NULL,
+		.prompt_chars = r->prompt_chars,
+		.stream = r->stream,
+		.cost = cost,
+		.cache = cache_name[r->cache],
+		.route = d ? d->name : NULL,
+		.endpoint = r->endpoint,
+		.outcome = outcome,
+	};
+	char buf[REC_MAX];
+	size_t n = meter_record(&rec, buf, sizeof buf);
+	if (!n) {
+		/* Metadata too long for the buffer: keep the record, drop the tags. */
+		rec.nmeta = k ? 1 : 0;
+		n = meter_record(&rec, buf, sizeof buf);
+	}
+	if (n)
+		spool_append(g->spool, buf, n, gw_mono());
+	else
+		g->m.unmetered++;
+}
+
+/* The request ends: timers, counters, the connection's next request. */
+static void finish(struct gw_req *r, int keep)
+{
+	struct gw *g = r->g;
+	double now = gw_mono(), lat = now - r->t0;
+	hist_add(&g->m.latency, lat);
+	if (r->up_time > 0) {
+		hist_add(&g->m.upstream, r->up_time);
+		hist_add(&g->m.overhead, lat > r->up_time ? lat - r->up_time : 0);
+	}
+	struct conn *c = r->c;
+	r->c = NULL;
+	if (c) {
+		c->req = NULL;
+		conn_response_done(c, keep && r->keep_alive);
+	}
+	req_free(r);
+}
+
+/* ---- the upstream attempt ---------------------------------------------------------------------------- */
+
+static size_t on_header(char *p, size_t sz, size_t nit, void *arg);
+static size_t on_data(char *p, size_t sz, size_t nit, void *arg);
+
+static void arm(struct gw_req *r, double seconds)
+{
+	struct timeval tv = { (time_t)seconds, (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6) };
+	evtimer_add(&r->timer, &tv);
+	r->timer_on = 1;
+}
+
+static const char *api_suffix(enum gw_api api)
+{
+	switch (api) {
+	case API_CHAT: return "/chat/completions";
+	case API_COMPLETIONS: return "/completions";
+	case API_EMBEDDINGS: return "/embeddings";
+	case API_MESSAGES: return "/messages";
+	}
+	return "";
+}
+
+/* Make r->body carry model m (re-written from the previous attempt's body). */
+static int body_for(struct gw_req *r, const char *m)
+{
+	struct reqbody rb;
+	char why[128];
+	if (reqbody_parse(r->body, r->body_len, r->api, r->g->conf->max_depth, &rb, why, sizeof why) < 0)
+		return -1;
+	if (!strcmp(rb.model, m))
+		return 0;
+	size_t need = reqbody_rewrite_size(r->body_len, m);
+	char *nb = xmalloc(need);
+	size_t n = reqbody_rewrite(r->body, r->body_len, &rb, m, 0, nb, need);
+	if (!n) {
+		free(nb);
+		return -1;
+	}
+	free(r->body);
+	r->body = nb;
+	r->body_len = n;
+	r->body_cap = need;
+	return 0;
+}
+
+/* The header list: provider headers first, then the client's pass-through headers. */
+static struct curl_slist *build_headers(struct gw_req *r, const struct gw_upstream *u)
+{
+	size_t nh = 0;
+	for (size_t i = 0; i < r->hlen; i++)
+		nh += r->hbuf[i] == 0;
+	size_t need = nh + 5;
+	if (r->ncap < need) {
+		r->ncap = need + 8;
+		r->nodes = xrealloc(r->nodes, r->ncap * sizeof *r->nodes);
+	}
+	size_t k = 0;
+	static char ct[] = "Content-Type: application/json", expect[] = "Expect:", av[] = "anthropic-version: 2023-06-01";
+	r->nodes[k++].data = ct;
+	r->nodes[k++].data = expect;
+	if (u->auth_header)
+		r->nodes[k++].data = u->auth_header;
+	if (u->provider == GP_ANTHROPIC) {
+		int has = 0;
+		for (size_t i = 0; i < r->hlen; i += strlen(r->hbuf + i) + 1)
+			has |= !strncasecmp(r->hbuf + i, "anthropic-version:", 18);
+		if (!has)
+			r->nodes[k++].data = av;
+	}
+	for (size_t i = 0; i < r->hlen; i += strlen(r->hbuf + i) + 1)
+		r->nodes[k++].data = r->hbuf + i;
+	for (size_t i = 0; i < k; i++)
+		r->nodes[i].next = i + 1 < k ? &r->nodes[i + 1] : NULL;
+	return r->nodes;
+}
+
+static int attempt(struct gw_req *r)
+{
+	struct gw *g = r->g;
+	struct gw_deploy *d = r->plan.d[r->cand];
+	struct gw_upstream *u = d->up;
+	r->dep = d;
+	if (body_for(r, d->model) < 0)
+		return -1;
+	if (u->provider == GP_AZURE)
+		snprintf(r->url, sizeof r->url, "%s/openai/deployments/%s%s?api-version=%s", u->base_url, d->model,
+			 api_suffix(r->api), u->api_version);
+	else
+		snprintf(r->url, sizeof r->url, "%s/v1%s", u->base_url, api_suffix(r->api));
+	CURL *e = r->x.easy ? r->x.easy : up_easy(g->up);
+	if (!e)
+		return -1;
+	r->x.easy = e;
+	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, build_headers(r, u));
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(u->connect_timeout_s * 1000));
+	if (u->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, u->ca_file);
+	r->status = 0;
+	r->hdr_done = r->got_data = 0;
+	r->ctype[0] = r->up_reqid[0] = r->retry_after[0] = 0;
+	r->resp_len = 0;
+	r->resp_over = 0;
+	r->streaming = 0;
+	r->t_att = gw_mono();
+	if (up_start(g->up, &r->x) < 0)
+		return -1;
+	arm(r, u->timeout_s);
+	return 0;
+}
+
+/* ---- curl callbacks (no freeing, no closing in here) ------------------------------------------------- */
+
+static void copy_hval(const char *p, size_t n, size_t off, char *out, size_t cap)
+{
+	size_t i = off;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	size_t e = n;
+	while (e > i && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' '))
+		e--;
+	size_t l = e - i < cap - 1 ? e - i : cap - 1;
+	memcpy(out, p + i, l);
+	out[l] = 0;
+}
+
+static size_t on_header(char *p, size_t sz, size_t nit, void *arg)
+{
+	struct gw_req *r = arg;
+	size_t n = sz * nit;
+	if (n >= 5 && !memcmp(p, "HTTP/", 5)) {
+		const char *sp = memchr(p, ' ', n);
+		r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+		r->hdr_done = 0;
+		r->ctype[0] = r->up_reqid[0] = r->retry_after[0] = 0;
+	} else if (n <= 2 && (p[0] == '\r' || p[0] == '\n')) {
+		if (r->status >= 200) {
+			r->hdr_done = 1;
+			if (r->timer_on)
+				arm(r, r->dep->up->idle_timeout_s);
+		}
+	} else if (n > 13 && !strncasecmp(p, "content-type:", 13)) {
+		copy_hval(p, n, 13, r->ctype, sizeof r->ctype);
+	} else if (n > 12 && !strncasecmp(p, "retry-after:", 12)) {
+		copy_hval(p, n, 12, r->retry_after, sizeof r->retry_after);
+	} else if (n > 13 && !strncasecmp(p, "x-request-id:", 13)) {
+		copy_hval(p, n, 13, r->up_reqid, sizeof r->up_reqid);
+	} else if (n > 11 && !strncasecmp(p, "request-id:", 11) && !r->up_reqid[0]) {
+		copy_hval(p, n, 11, r->up_reqid, sizeof r->up_reqid);
+	}
+	return n;
+}
+
+/* Queue one SSE event for the client, as a chunk. */
+static void relay_event(struct gw_req *r, const struct sse_event *ev)
+{
+	struct conn *c = r->c;
+	char head[1024];
+	if (!r->head_sent) {
+		int k = snprintf(head, sizeof head, "HTTP/1.1 %ld %s\r\nContent-Type: %s\r\nCache-Control: no-cache\r\n%s",
+				 r->status, http_reason((int)r->status), r->ctype[0] ? r->ctype : "text/event-stream",
+				 r->http10 ? "Connection: close\r\n" : "Transfer-Encoding: chunked\r\nTrailer: x-aicost-cost\r\n");
+		k += aicost_headers(r, head + k, sizeof head - (size_t)k, 0);
+		if (r->up_reqid[0])
+			k += snprintf(head + k, sizeof head - (size_t)k, "x-request-id: %s\r\n", r->up_reqid);
+		k += snprintf(head + k, sizeof head - (size_t)k, "\r\n");
+		conn_queue(c, head, (size_t)k);
+		r->head_sent = 1;
+	}
+	int named = !(ev->event_len == 7 && !memcmp(ev->event, "message", 7));
+	size_t lines = 1;
+	for (size_t i = 0; i < ev->data_len; i++)
+		lines += ev->data[i] == '\n';
+	size_t len = (named ? 7 + ev->event_len + 1 : 0) + ev->data_len + lines * 7 + 1;
+	char ch[24];
+	if (!r->http10) {
+		int k = snprintf(ch, sizeof ch, "%zx\r\n", len);
+		conn_queue(c, ch, (size_t)k);
+	}
+	if (named) {
+		conn_queue(c, "event: ", 7);
+		conn_queue(c, ev->event, ev->event_len);
+		conn_queue(c, "\n", 1);
+	}
+	const char *s = ev->data, *e = ev->data + ev->data_len;
+	for (;;) {
+		const char *nl = memchr(s, '\n', (size_t)(e - s));
+		conn_queue(c, "data: ", 6);
+		conn_queue(c, s, (size_t)((nl ? nl : e) - s));
+		conn_queue(c, "\n", 1);
+		if (!nl)
+			break;
+		s = nl + 1;
+	}
+	conn_queue(c, r->http10 ? "\n" : "\n\r\n", r->http10 ? 1 : 3);
+}
+
+static void stream_meter_finish(struct gw_req *r, const char *outcome)
+{
+	struct gw_usage u;
+	meter_stream_usage(&r->sm, r->prompt_est, &u);
+	meter_finish(r, (int)r->status ? (int)r->status : 200, &u, outcome);
+}
+
+static int on_event(void *arg, const struct sse_event *ev)
+{
+	struct gw_req *r = arg;
+	int was_done = r->sm.done;
+	enum meter_action a = meter_event(&r->sm, ev);
+	if (r->as)
+		sse_asm_event(r->as, ev);
+	/* The record goes to the spool before the event that ends the stream goes to the client. */
+	if (r->sm.done && !was_done && !r->metered)
+		stream_meter_finish(r, "complete");
+	if (a == MA_RELAY && r->c)
+		relay_event(r, ev);
+	return 0;
+}
+
+static size_t on_data(char *p, size_t sz, size_t nit, void *arg)
+{
+	struct gw_req *r = arg;
+	struct gw *g = r->g;
+	size_t n = sz * nit;
+	if (!r->c || r->c->broken || r->c->closed)
+		return 0;
+	if (!r->got_data) {
+		r->got_data = 1;
+		r->streaming = r->stream && r->status / 100 == 2;
+		if (r->streaming) {
+			sse_parser_init(&r->sp, 0, 0);
+			r->parser_on = 1;
+		}
+	}
+	if (r->timer_on)
+		arm(r, r->dep->up->idle_timeout_s);
+	if (!r->streaming) {
+		if (r->resp_len + n > g->conf->max_response) {
+			r->resp_over = 1;
+			return 0;
+		}
+		if (r->resp_len + n + 1 > r->resp_cap) {
+			size_t cap = r->resp_cap ? r->resp_cap : 16384;
+			while (cap < r->resp_len + n + 1)
+				cap *= 2;
+			r->resp = xrealloc(r->resp, cap);
+			r->resp_cap = cap;
+		}
+		memcpy(r->resp + r->resp_len, p, n);
+		r->resp_len += n;
+		return n;
+	}
+	/* Backpressure: a slow client pauses the upstream instead of growing our buffer. */
+	if (conn_out_len(r->c) > OUT_HIGH) {
+		r->paused = 1;
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	if (sse_parser_feed(&r->sp, p, n, on_event, r) < 0) {
+		r->bad_stream = 1;
+		return 0;
+	}
+	conn_flush(r->c);
+	return n;
+}
+
+void proxy_drained(struct gw_req *r)
+{
+	if (r->paused && r->x.active) {
+		r->paused = 0;
+		curl_easy_pause(r->x.easy, CURLPAUSE_CONT);
+	}
+}
+
+/* ---- the end of an attempt ------------------------------------------------------------------------- */
+
+static int retryable_status(long s)
+{
+	return s == 429 || s == 408 || s >= 500;
+}
+
+/* Try the same deployment again or the next one. 1 if an attempt started. */
+static int next_attempt(struct gw_req *r, int was_429)
+{
+	struct gw *g = r->g;
+	if (r->parser_on) {
+		sse_parser_release(&r->sp);
+		r->parser_on = 0;
+	}
+	memset(&r->sm, 0, sizeof r->sm);
+	r->sm.anthropic = r->api == API_MESSAGES;
+	r->sm.hide_usage = r->injected;
+	if (r->x.easy) {
+		up_release(g->up, r->x.easy);
+		r->x.easy = NULL;
+	}
+	for (;;) {
+		if (!was_429 && r->tries < r->dep->up->retries) {
+			r->tries++;
+			g->m.retries++;
+		} else if (r->cand + 1 < r->plan.n) {
+			r->cand++;
+			r->tries = 0;
+			g->m.fallbacks++;
+		} else {
+			return 0;
+		}
+		if (attempt(r) == 0)
+			return 1;
+		was_429 = 1;   /* could not even start: move on */
+	}
+}
+
+static void upstream_failed(struct gw_req *r, int timeout, const char *what)
+{
+	char msg[300];
+	snprintf(msg, sizeof msg, "upstream %s failed: %s; no fallback left", r->dep ? r->dep->name : "?", what);
+	meter_finish(r, timeout ? 504 : 502, NULL, "upstream_error");
+	if (r->c)
+		req_error(r, timeout ? 504 : 502, "upstream_error", timeout ? "upstream_timeout" : "upstream_error", msg,
+			  r->retry_after[0] ? strtod(r->retry_after, NULL) : 0);
+	finish(r, 1);
+}
+
+/* An attempt failed before anything went to the client: retry, fall back, or give up. */
+static void attempt_failed(struct gw_req *r, int timeout, const char *what)
+{
+	struct gw *g = r->g;
+	double now = gw_mono();
+	g->m.upstream_errors++;
+	r->up_time += now - r->t_att;
+	route_result(r->dep, 0, now);
+	if (next_attempt(r, r->status == 429))
+		return;
+	upstream_failed(r, timeout, what);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw_req *r = arg;
+	(void)fd;
+	(void)what;
+	r->timer_on = 0;
+	up_cancel(r->g->up, &r->x);
+	if (r->head_sent) {
+		/* A stream that stalled: bill what was delivered, cut the client off. */
+		stream_meter_finish(r, "upstream_timeout");
+		struct conn *c = r->c;
+		r->c = NULL;
+		if (c) {
+			c->req = NULL;
+			conn_abort(c);
+		}
+		req_free(r);
+		return;
+	}
+	attempt_failed(r, 1, "timed out");
+}
+
+static enum sse_wire wire_of(enum gw_api api)
+{
+	return api == API_MESSAGES ? SSE_ANTHROPIC : api == API_COMPLETIONS ? SSE_OPENAI_COMPLETION : SSE_OPENAI_CHAT;
+}
+
+/* Store a complete answer of the deployment the cache key was made for (a fallback's answer is not). */
+static void cache_store(struct gw_req *r, const char *body, size_t n)
+{
+	struct gw *g = r->g;
+	if (!r->cache_on || r->cache != CR_MISS || r->dep != r->plan.d[0] || !body)
+		return;
+	uint64_t now_ms = (uint64_t)gw_wall_ms();
+	enum sse_wire w = wire_of(r->api);
+	if (g->cache)
+		gw_cache_put(g->cache, r->creq.key, w, body, n, now_ms, 0);
+	if (g->sem && r->sem_on && r->vec)
+		gw_sem_put(g->sem, r->tenant, r->plan.d[0]->name, r->creq.ctx, r->vec, &r->sig, w, body, n, now_ms, 0);
+}
+
+static void send_upstream_response(struct gw_req *r)
+{
+	struct gw *g = r->g;
+	struct gw_usage u = { 0 };
+	const char *outcome = "complete";
+	int status = (int)r->status;
+	if (status / 100 == 2) {
+		if (meter_body(r->resp, r->resp_len, r->api == API_MESSAGES, &u) <= 0) {
+			/* A success without usage (a non-conforming upstream): bill the prompt estimate. */
+			u.found = 1;
+			u.anthropic = r->api == API_MESSAGES;
+			if (u.anthropic)
+				u.input = r->prompt_est;
+			else
+				u.prompt = r->prompt_est;
+			outcome = "usage_estimated";
+		}
+		meter_finish(r, status, &u, outcome);
+		cache_store(r, r->resp, r->resp_len);
+		send_full(r, status, r->ctype, r->resp, r->resp_len);
+	} else if (status == 401 || status == 403) {
+		meter_finish(r, 502, NULL, "upstream_auth");
+		char msg[256];
+		snprintf(msg, sizeof msg, "upstream %s rejected the gateway's credentials (HTTP %d): check its api_key_env",
+			 r->dep->name, status);
+		req_error(r, 502, "upstream_error", "upstream_auth", msg, 0);
+	} else {
+		/* The client's mistake (400, 404, 422...): the upstream's own answer. */
+		meter_finish(r, status, NULL, "upstream_refused");
+		send_full(r, status, r->ctype, r->resp, r->resp_len);
+	}
+	finish(r, 1);
+}
+
+static void on_done(struct up_xfer *x, CURLcode rc)
+{
+	struct gw_req *r = (struct gw_req *)((char *)x - offsetof(struct gw_req, x));
+	struct gw *g = r->g;
+	double now = gw_mono();
+	if (r->timer_on) {
+		evtimer_del(&r->timer);
+		r->timer_on = 0;
+	}
+	if (!r->c) {
+		/* Detached already (cannot happen: a detached request is finished at once). */
+		req_free(r);
+		return;
+	}
+	if (r->head_sent) {
+		/* Committed to this upstream: the stream ends here, complete or not. */
+		r->up_time += now - r->t_att;
+		route_result(r->dep, rc == CURLE_OK, now);
+		if (r->parser_on && rc == CURLE_OK)
+			sse_parser_finish(&r->sp, 0, on_event, r);
+		int complete = rc == CURLE_OK && r->sm.done && !r->bad_stream;
+		if (!r->metered)
+			stream_meter_finish(r, complete ? "complete" : r->c->broken ? "client_closed" :
+					       rc == CURLE_OK ? "upstream_incomplete" : "upstream_reset");
+		if (!complete)
+			g->m.upstream_errors++;
+		count_status(g, r->ep, (int)r->status);
+		g->m.streams++;
+		if (complete && r->as && sse_asm_complete(r->as)) {
+			size_t al;
+			char *a = sse_asm_finish(r->as, &al);
+			cache_store(r, a, al);
+			free(a);
+		}
+		struct conn *c = r->c;
+		if (complete && c && !c->broken) {
+			if (!r->http10) {
+				char tr[128], cost[MONEY_BUFSZ];
+				cost_text(r->cost, cost);
+				int k = snprintf(tr, sizeof tr, "0\r\nx-aicost-cost: %s\r\n\r\n", cost);
+				conn_queue(c, tr, (size_t)k);
+				finish(r, 1);
+			} else {
+				finish(r, 0);
+			}
+		} else {
+			/* Truncated: the client must see a broken response, not a clean end. */
+			r->c = NULL;
+			if (c) {
+				c->req = NULL;
+				conn_flush(c);
+				conn_abort(c);
+			}
+			req_free(r);
+		}
+		return;
+	}
+	if (r->c->broken) {
+		proxy_client_gone(r);
+		return;
+	}
+	if (rc != CURLE_OK) {
+		if (r->resp_over) {
+			r->up_time += now - r->t_att;
+			meter_finish(r, 502, NULL, "upstream_too_large");
+			req_error(r, 502, "upstream_error", "upstream_response_too_large",
+				  "the upstream response is larger than gateway.max_response_bytes", 0);
+			finish(r, 1);
+			return;
+		}
+		attempt_failed(r, rc == CURLE_OPERATION_TIMEDOUT, curl_easy_strerror(rc));
+		return;
+	}
+	if (retryable_status(r->status) || (r->streaming && !r->head_sent && r->status / 100 == 2)) {
+		char what[64];
+		snprintf(what, sizeof what, r->streaming ? "empty stream" : "HTTP %ld", r->status);
+		r->last_err_status = (int)r->status;
+		attempt_failed(r, 0, what);
+		return;
+	}
+	r->up_time += now - r->t_att;
+	route_result(r->dep, 1, now);
+	send_upstream_response(r);
+}
+
+/* ---- the client side ---------------------------------------------------------------------------------- */
+
+void proxy_client_gone(struct gw_req *r)
+{
+	struct gw *g = r->g;
+	struct conn *c = r->c;
+	r->c = NULL;
+	if (c)
+		c->req = NULL;
+	g->m.client_closed++;
+	if (r->x.active)
+		up_cancel(g->up, &r->x);
+	if (!r->metered) {
+		if (r->head_sent)
+			stream_meter_finish(r, "client_closed");
+		else
+			meter_finish(r, 499, NULL, "client_closed");
+	}
+	count_status(g, r->ep, 0);
+	req_free(r);
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------------------- */
+
+static const char *bearer(const struct http_req *h, size_t *n)
+{
+	const struct http_str *a = http_header_get(h, "authorization");
+	if (a && a->n > 7 && !strncasecmp(a->p, "Bearer ", 7)) {
+		const char *p = a->p + 7;
+		size_t l = a->n - 7;
+		while (l && *p == ' ')
+			p++, l--;
+		*n = l;
+		return p;
+	}
+	const struct http_str *x = http_header_get(h, "x-api-key");
+	if (!x)
+		x = http_header_get(h, "api-key");
+	if (x && x->n) {
+		*n = x->n;
+		return x->p;
+	}
+	return NULL;
+}
+
+/* Headers a client may not push upstream (hop-by-hop, credentials, framing, the gateway's own). */
+static int dropped_header(const struct http_str *n)
+{
+	static const char *const drop[] = {
+		"host", "content-length", "content-type", "connection", "keep-alive", "transfer-encoding", "te",
+		"trailer", "upgrade", "expect", "authorization", "api-key", "x-api-key", "cookie", "accept-encoding",
+		"openai-organization", "openai-project", "proxy-authorization", "proxy-connection", NULL,
+	};
+	for (int i = 0; drop[i]; i++)
+		if (http_str_ieq(n, drop[i]))
+			return 1;
+	return n->n >= 9 && !strncasecmp(n->p, "x-aicost-", 9);
+}
+
+static void copy_headers(struct gw_req *r, const struct http_req *h)
+{
+	size_t need = 0;
+	for (size_t i = 0; i < h->nh; i++)
+		if (!dropped_header(&h->h[i].name))
+			need += h->h[i].name.n + h->h[i].value.n + 3;
+	if (need > r->hcap) {
+		r->hcap = need + 256;
+		r->hbuf = xrealloc(r->hbuf, r->hcap);
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < h->nh; i++) {
+		const struct http_header *x = &h->h[i];
+		if (dropped_header(&x->name))
+			continue;
+		memcpy(r->hbuf + k, x->name.p, x->name.n);
+		k += x->name.n;
+		r->hbuf[k++] = ':';
+		r->hbuf[k++] = ' ';
+		memcpy(r->hbuf + k, x->value.p, x->value.n);
+		k += x->value.n;
+		r->hbuf[k++] = 0;
+	}
+	r->hlen = k;
+}
+
+static void hex(const unsigned char *d, size_t n, char *out)
+{
+	static const char hx[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[d[i] >> 4];
+		out[2 * i + 1] = hx[d[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+/* The most a request can cost on d: the prompt bound at the dearest input price, out tokens at the dearest output price. */
+static money_t max_cost(const struct gw_deploy *d, uint64_t prompt, uint64_t out)
+{
+	static const int in_dirs[] = { LD_INPUT, LD_CACHE_READ, LD_CACHE_WRITE, LD_CACHE_WRITE_1H };
+	static const int out_dirs[] = { LD_OUTPUT, LD_REASONING };
+	money_t worst = 0;
+	if (!d->price)
+		return 0;
+	for (int i = 0; i < 4; i++)
+		for (int o = 0; o < 2; o++) {
+			struct llm_usage u = { .long_context = -1, .requests = 1 };
+			struct llm_cost c;
+			u.tokens[in_dirs[i]] = prompt;
+			u.tokens[out_dirs[o]] = out;
+			if (prices_cost(d->price, &u, &c) == 0 && c.total > worst)
+				worst = c.total;
+		}
+	return worst;
+}
+
+static void models_list(struct conn *c, const struct gw_key *k, int keep)
+{
+	struct gw *g = c->g;
+	struct evbuffer *b = evbuffer_new();
+	evbuffer_add_printf(b, "{\"object\":\"list\",\"data\":[");
+	int first = 1;
+	for (size_t i = 0; i < g->conf->rt.ndeps; i++) {
+		const struct gw_deploy *d = &g->conf->rt.deps[i];
+		size_t j;
+		for (j = 0; j < i && strcmp(g->conf->rt.deps[j].alias, d->alias); j++)
+			;
+		if (j < i || !keys_model_allowed(k, d->alias))
+			continue;
+		char a[600];
+		json_escape(d->alias, a, sizeof a);
+		evbuffer_add_printf(b, "%s{\"id\":\"%s\",\"object\":\"model\",\"created\":0,\"owned_by\":\"%s\"}",
+				    first ? "" : ",", a, gw_provider_name[d->up->provider]);
+		first = 0;
+	}
+	evbuffer_add_printf(b, "]}\n");
+	char head[256];
+	int hl = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s\r\n",
+			  evbuffer_get_length(b), keep ? "" : "Connection: close\r\n");
+	conn_queue(c, head, (size_t)hl);
+	evbuffer_add_buffer(c->out, b);
+	evbuffer_free(b);
+	g->m.requests[EP_MODELS][2]++;
+	conn_response_done(c, keep);
+}
+
+static void simple(struct conn *c, const char *ctype, struct evbuffer *b, int keep)
+{
+	char head[256];
+	int hl = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
+			  ctype, evbuffer_get_length(b), keep ? "" : "Connection: close\r\n");
+	conn_queue(c, head, (size_t)hl);
+	evbuffer_add_buffer(c->out, b);
+	conn_response_done(c, keep);
+}
+
+/* Cache lookup; 1 when answered from the cache. */
+static int cache_lookup(struct gw_req *r, const char *body, size_t n);
+
+void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t n)
+{
+	struct gw *g = c->g;
+	int keep = h->keep_alive && !g->stopping;
+	enum gw_api api;
+	enum gw_ep ep;
+	const char *endpoint;
+	if (http_str_ieq(&h->path, "/v1/chat/completions"))
+		api = API_CHAT, ep = EP_CHAT, endpoint = "/v1/chat/completions";
+	else if (http_str_ieq(&h->path, "/v1/completions"))
+		api = API_COMPLETIONS, ep = EP_COMPLETIONS, endpoint = "/v1/completions";
+	else if (http_str_ieq(&h->path, "/v1/embeddings"))
+		api = API_EMBEDDINGS, ep = EP_EMBEDDINGS, endpoint = "/v1/embeddings";
+	else if (http_str_ieq(&h->path, "/v1/messages"))
+		api = API_MESSAGES, ep = EP_MESSAGES, endpoint = "/v1/messages";
+	else if (http_str_ieq(&h->path, "/metrics") && h->method == HM_GET) {
+		struct evbuffer *b = evbuffer_new();
+		metrics_render(g, b);
+		simple(c, "text/plain; version=0.0.4; charset=utf-8", b, keep);
+		evbuffer_free(b);
+		return;
+	} else if (http_str_ieq(&h->path, "/health") && h->method == HM_GET) {
+		struct evbuffer *b = evbuffer_new();
+		evbuffer_add_printf(b, "{\"status\":\"ok\"}\n");
+		simple(c, "application/json", b, keep);
+		evbuffer_free(b);
+		return;
+	} else if (http_str_ieq(&h->path, "/v1/models")) {
+		size_t kl;
+		const char *kp = bearer(h, &kl);
+		const struct gw_key *k = kp ? keys_find(&g->conf->index, kp, kl) : NULL;
+		if (h->method != HM_GET) {
+			proxy_error(c, 405, "invalid_request_error", NULL, "use GET /v1/models", 0, keep);
+			return;
+		}
+		if (!k) {
+			g->m.auth_failures++;
+			proxy_error(c, 401, "invalid_request_error", "invalid_api_key",
+				    kp ? "Incorrect API key provided." : "Missing API key (Authorization: Bearer ...).", 0, keep);
+			return;
+		}
+		models_list(c, k, keep);
+		return;
+	} else {
+		g->m.requests[EP_OTHER][4]++;
+		proxy_error(c, 404, "invalid_request_error", "unknown_url", "Unknown request URL.", 0, keep);
+		return;
+	}
+	if (h->method != HM_POST) {
+		g->m.requests[ep][4]++;
+		proxy_error(c, 405, "invalid_request_error", NULL, "this endpoint takes POST", 0, keep);
+		return;
+	}
+	size_t kl;
+	const char *kp = bearer(h, &kl);
+	const struct gw_key *key = kp ? keys_find(&g->conf->index, kp, kl) : NULL;
+	if (!key) {
+		g->m.auth_failures++;
+		g->m.requests[ep][4]++;
+		proxy_error(c, 401, "invalid_request_error", "invalid_api_key",
+			    kp ? "Incorrect API key provided." : "Missing API key (Authorization: Bearer ...).", 0, keep);
+		return;
+	}
+	struct reqbody rb;
+	char why[256];
+	if (reqbody_parse(body, n, api, g->conf->max_depth, &rb, why, sizeof why) < 0) {
+		g->m.bad_requests++;
+		g->m.requests[ep][4]++;
+		proxy_error(c, 400, "invalid_request_error", "invalid_body", why, 0, keep);
+		return;
+	}
+	if (!keys_model_allowed(key, rb.model)) {
+		char m[400];
+		snprintf(m, sizeof m, "key '%s' may not use model '%.200s'", key->name, rb.model);
+		g->m.requests[ep][4]++;
+		proxy_error(c, 403, "invalid_request_error", "model_not_allowed", m, 0, keep);
+		return;
+	}
+
+	struct gw_req *r = req_new(g, c);
+	r->api = api;
+	r->ep = ep;
+	r->endpoint = endpoint;
+	r->key = key;
+	r->keep_alive = keep;
+	r->http10 = h->minor == 0;
+	r->stream = rb.stream;
+	r->client_usage = rb.include_usage;
+	r->max_tokens = rb.max_tokens;
+	r->n = rb.n;
+	r->t0 = gw_mono();
+	r->t_ms = gw_wall_ms();
+	snprintf(r->model, sizeof r->model, "%s", rb.model);
+	snprintf(r->id, sizeof r->id, "%s-%" PRIx64, g->boot, ++g->seq);
+	r->prompt_bound = reqbody_prompt_bound(&rb, g->conf->image_tokens);
+	r->prompt_est = reqbody_prompt_estimate(&rb);
+	r->prompt_chars = rb.prompt.chars;
+	r->sm.anthropic = api == API_MESSAGES;
+	if (rb.prompt_p) {
+		unsigned char d[32];
+		unsigned int dl = 32;
+		EVP_Digest(rb.prompt_p, rb.prompt_n, d, &dl, EVP_sha256(), NULL);
+		hex(d, 32, r->sha);
+	}
+	for (size_t i = 0; i < rb.nmeta && r->ntag < MAX_TAGS; i++)
+		for (size_t j = 0; j < g->conf->ntag_metadata; j++)
+			if (!strcmp(rb.meta_k[i], g->conf->tag_metadata[j])) {
+				r->tag_k[r->ntag] = g->conf->tag_metadata[j];
+				snprintf(r->tag_v[r->ntag++], REQ_META_VAL, "%s", rb.meta_v[i]);
+			}
+	c->req = r;
+
+	/* Routing (downgrades look at the budgets), then admission. */
+	int64_t day = today();
+	double use = limits_budget_use(&key->acct, day), tu = limits_budget_use(key->team_acct, day);
+	if (tu > use)
+		use = tu;
+	double now = gw_mono();
+	if (route_plan(&g->conf->rt, key, &rb, r->prompt_est, use, now, &r->plan) < 0) {
+		char m[400];
+		snprintf(m, sizeof m, "The model '%.200s' does not exist or is not served by this gateway for %s.", rb.model,
+			 endpoint);
+		meter_finish(r, 404, NULL, "no_route");
+		req_error(r, 404, "invalid_request_error", "model_not_found", m, 0);
+		finish(r, 1);
+		return;
+	}
+	uint64_t out = api == API_EMBEDDINGS ? 0 : rb.max_tokens;
+	money_t reserve = 0;
+	for (int i = 0; i < r->plan.n; i++) {
+		const struct gw_deploy *d = r->plan.d[i];
+		uint64_t o = out;
+		if (!o && api != API_EMBEDDINGS)
+			o = g->conf->reserve_tokens ? g->conf->reserve_tokens : d->max_out ? d->max_out : 4096;
+		money_t mc = max_cost(d, r->prompt_bound, o * rb.n);
+		if (mc > reserve)
+			reserve = mc;
+	}
+	struct gw_account *accts[2] = { (struct gw_account *)&key->acct, key->team_acct };
+	struct gw_refusal ref;
+	uint64_t tpm_need = r->prompt_est + (out ? out * rb.n : 0);
+	if (limits_admit(accts, 2, now, day, reserve, tpm_need, &r->admit, &ref, alerts_soft, g->alerts) < 0) {
+		int budget = ref.kind == GR_BUDGET;
+		if (budget)
+			g->m.budget_rejections++;
+		else
+			g->m.rate_limit_rejections++;
+		r->dep = NULL;
+		meter_finish(r, 429, NULL, budget ? "budget_exceeded" : "rate_limit_exceeded");
+		req_error(r, 429, budget ? "budget_exceeded" : "rate_limit_exceeded",
+			  budget ? "budget_exceeded" : "rate_limit_exceeded", ref.message, ref.retry_after);
+		finish(r, 1);
+		return;
+	}
+
+	/* The upstream body: OpenAI streams get include_usage when the client left it out. */
+	r->injected = rb.stream && !rb.include_usage && api != API_MESSAGES && api != API_EMBEDDINGS;
+	r->sm.hide_usage = r->injected;
+	const char *first = r->plan.d[0]->model;
+	size_t need = reqbody_rewrite_size(n, first);
+	if (need > r->body_cap) {
+		free(r->body);
+		r->body_cap = need;
+		r->body = xmalloc(need);
+	}
+	r->body_len = reqbody_rewrite(body, n, &rb, first, r->injected, r->body, r->body_cap);
+	copy_headers(r, h);
+
+	if (cache_lookup(r, body, n))
+		return;
+	if (attempt(r) < 0) {
+		if (!next_attempt(r, 1))
+			upstream_failed(r, 0, "could not start the request");
+	}
+}
+
+/* ---- cache ---------------------------------------------------------------------------------------------- */
+
+static int cache_lookup(struct gw_req *r, const char *body, size_t n)
+{
+	struct gw *g = r->g;
+	const struct gw_route *ro = r->plan.route;
+	int exact = ro && ro->cache_exact >= 0 ? ro->cache_exact : g->conf->cache_exact;
+	double sem = ro && ro->cache_semantic != -1 ? ro->cache_semantic : g->conf->cache_semantic;
+	if (sem == -2)
+		sem = GW_SEM_DEFAULT_THRESHOLD;
+	if (r->api == API_EMBEDDINGS || (!exact && sem <= 0) || (!g->cache && !g->sem))
+		return 0;
+	json_error_t je;
+	json_t *root = json_loadb(body, n, 0, &je);
+	if (!root)
+		return 0;
+	struct gw_cache_policy pol = { g->conf->cache_sampled };
+	const char *tenant = r->tenant = r->key->team ? r->key->team : r->key->name;
+	enum sse_wire w = wire_of(r->api);
+	/* The cache scope is the resolved model: the first deployment's. */
+	const char *model = r->plan.d[0]->name;
+	gw_cache_req_build(&r->creq, tenant, model, w, root, &pol);
+	json_decref(root);
+	r->creq_on = 1;
+	if (!r->creq.cacheable)
+		return 0;
+	r->cache_on = 1;
+	r->cache = CR_MISS;
+	uint64_t now_ms = (uint64_t)gw_wall_ms();
+	struct gw_blob *b = exact && g->cache ? gw_cache_get(g->cache, r->creq.key, now_ms) : NULL;
+	if (b) {
+		r->cache = CR_HIT;
+	} else if (sem > 0 && g->sem && r->creq.text) {
+		r->sem_on = 1;
+		r->vec = xmalloc(EMBED_DIM * sizeof *r->vec);
+		embed_lexical(r->creq.text, r->creq.text_len, r->vec);
+		embed_salient(r->creq.text, r->creq.text_len, &r->sig);
+		struct gw_sem_hit hit;
+		if (gw_sem_lookup(g->sem, tenant, model, r->creq.ctx, r->vec, &r->sig, (float)sem, now_ms, &hit) == 1) {
+			b = hit.body;
+			r->cache = CR_SEM_HIT;
+		}
+	}
+	if (!b) {
+		g->m.cache_misses++;
+		if (r->stream)
+			r->as = sse_asm_new(w, 0);
+		return 0;
+	}
+	if (r->cache == CR_HIT)
+		g->m.cache_hits++;
+	else
+		g->m.cache_semantic_hits++;
+	/* A hit costs nothing: a record with zero usage, then the stored answer. */
+	r->dep = r->plan.d[0];
+	struct gw_usage zero = { .found = 1, .anthropic = r->api == API_MESSAGES };
+	meter_finish(r, 200, &zero, "complete");
+	if (!r->stream) {
+		send_full(r, 200, "application/json", b->data, b->len);
+	} else {
+		char *sse;
+		size_t sl;
+		struct sse_synth_opts so = { .include_usage = r->client_usage };
+		if (sse_synthesize((enum sse_wire)b->wire, b->data, b->len, &so, &sse, &sl) < 0) {
+			req_error(r, 500, "server_error", NULL, "the cached response could not be replayed", 0);
+			finish(r, 1);
+			return 1;
+		}
+		char head[1024];
+		r->status = 200;
+		int k = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+				 "Content-Length: %zu\r\n", sl);
+		k += aicost_headers(r, head + k, sizeof head - (size_t)k, 1);
+		k += snprintf(head + k, sizeof head - (size_t)k, "%s\r\n", r->keep_alive ? "" : "Connection: close\r\n");
+		conn_queue(r->c, head, (size_t)k);
+		conn_queue(r->c, sse, sl);
+		free(sse);
+		count_status(g, r->ep, 200);
+	}
+	finish(r, 1);
+	return 1;
+}
