@@ -95,8 +95,10 @@ start_aicost() {
 	local port
 	port=$(free_port)
 	rm -rf "$work/aicost" && mkdir -p "$work/aicost"
+	local hash
+	hash=$("$aicost" gateway --hash-key "$VKEY") || { echo "skip aicost: --hash-key failed"; return 1; }
 	sed -e "s|@STUB@|http://$stub_addr|g" -e "s|@LISTEN@|127.0.0.1:$port|g" -e "s|@WORK@|$work/aicost|g" \
-		-e "s|@VKEY@|$VKEY|g" "$root/bench/gateway/aicost-gateway.yaml" >"$work/aicost/aicost.yaml"
+		-e "s|@VKEY_HASH@|$hash|g" "$root/bench/gateway/aicost-gateway.yaml" >"$work/aicost/aicost.yaml"
 	BENCH_UPSTREAM_KEY=$KEY "$aicost" --config "$work/aicost/aicost.yaml" --db "$work/aicost/ledger.db" --quiet \
 		gateway --listen "127.0.0.1:$port" >"$work/aicost/out" 2>"$work/aicost/err" &
 	tpid=$!
