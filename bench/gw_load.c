@@ -150,7 +150,7 @@ static uint64_t *queue_t;      /* their due times (ring) */
 static size_t queue_cap, queue_head;
 
 static void conn_open(struct conn *c);
-static void send_request(struct conn *c, uint64_t t0);
+static void send_request(struct conn *c, uint64_t t0, uint64_t due);
 static void conn_free_request(struct conn *c);
 
 static void finish_response(struct conn *c)
@@ -325,14 +325,18 @@ static void conn_open(struct conn *c)
 	}
 }
 
-static void send_request(struct conn *c, uint64_t t0)
+/* t0: when the latency clock starts (0: now); due: when the request was due
+ * (0: now), which decides whether it is inside the measured window. */
+static void send_request(struct conn *c, uint64_t t0, uint64_t due)
 {
 	uint64_t t = now_ns();
 	c->busy = 1;
 	c->ps = P_HEAD;
 	c->t_body = 0;
 	c->t0 = t0 ? t0 : t;
-	c->measured = c->t0 >= t_measure && c->t0 < t_end;
+	if (!due)
+		due = t;
+	c->measured = due >= t_measure && due < t_end;
 	if (c->measured)
 		n_due_measured++;
 	n_sent++;
@@ -345,13 +349,13 @@ static void conn_free_request(struct conn *c)
 	uint64_t t = now_ns();
 	if (mode == M_STREAMS) {
 		if (t < t_end)
-			send_request(c, 0);
+			send_request(c, 0, 0);
 		return;
 	}
 	if (mode == M_IDLE) { /* one request per connection, then idle */
 		if (!c->sent_once) {
 			c->sent_once = 1;
-			send_request(c, 0);
+			send_request(c, 0, 0);
 		} else {
 			c->idle_done = 1;
 		}
@@ -362,7 +366,7 @@ static void conn_free_request(struct conn *c)
 		uint64_t due = queue_t[queue_head];
 		queue_head = (queue_head + 1) % queue_cap;
 		queued--;
-		send_request(c, due);
+		send_request(c, due, due);
 		return;
 	}
 	idle_stack[nidle++] = c->id;
@@ -383,7 +387,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			struct conn *c = &conns[idle_stack[--nidle]];
 			/* sent on time: latency from now (the due time passed only by the
 			 * timer's wake-up delay, the same for every server) */
-			send_request(c, 0);
+			send_request(c, 0, next_due);
 		} else if (queued < queue_cap) {
 			queue_t[(queue_head + queued) % queue_cap] = next_due;
 			queued++;
@@ -620,7 +624,7 @@ int main(int argc, char **argv)
 		} else {
 			for (int i = 0; i < nconns; i++)
 				if (conns[i].connected && !conns[i].busy)
-					send_request(&conns[i], 0);
+					send_request(&conns[i], 0, 0);
 			struct event *end = evtimer_new(base, on_end, NULL);
 			uint64_t left = t_end - now_ns() + 2000000000u; /* streams in flight may finish */
 			struct timeval tv = {(time_t)(left / 1000000000u), (suseconds_t)(left % 1000000000u / 1000)};

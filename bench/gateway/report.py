@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench/gateway/report.py OUT RPS STREAMS IDLE DURATION ROUNDS: the results
+"""bench/gateway/report.py OUT RPS STREAMS IDLE DURATION ROUNDS CHUNK_MS: the results
 table of bench/gateway/run.sh as markdown, from OUT/{target}.rate.{round}.json
 and OUT/{target}.{streams,idle,rss,loaded-rss}.json.
 Added latency = a gateway's percentile minus the direct run's same percentile;
@@ -11,7 +11,7 @@ import sys
 
 import statistics
 
-out, rps, streams, idle, dur, rounds = sys.argv[1:7]
+out, rps, streams, idle, dur, rounds, chunk_ms = sys.argv[1:8]
 rounds = int(rounds)
 
 
@@ -77,7 +77,7 @@ for t in targets:
           f"{', '.join(us(x) for x in j['p99_rounds'])} | "
           f"{j['rate']:.0f} | {errs(j)} | {us(added(t, 'rate', 'p50_us'))} | {us(added(t, 'rate', 'p99_us'))} |")
 
-print(f"\n### {streams} concurrent streams for {dur} s (10 chunks, 20 ms apart, per stream)\n")
+print(f"\n### {streams} concurrent streams for {dur} s (10 tokens a stream, chunks {chunk_ms} ms apart)\n")
 print("| target | first byte p50 | p99 | whole stream p50 | p99 | streams/s | failed or unanswered | added first byte p50 | p99 | added whole p50 | p99 |")
 print("|---|---|---|---|---|---|---|---|---|---|---|")
 for t in targets:

@@ -15,8 +15,9 @@
 #            (all of them run at once; only one is loaded at a time), after a
 #            3 s warm-up load on each target that is not measured;
 #   streams  GW_STREAMS (1000) concurrent streamed chat completions for
-#            GW_DURATION s (10 tokens a stream, the stub waits 20 ms between
-#            chunks, so a stream lasts about 250 ms);
+#            GW_DURATION s (10 tokens a stream, the stub waits GW_CHUNK_MS (50)
+#            ms between chunks, so a stream lasts about 0.7 s: 1000 streams are
+#            about 1,500 requests and 20,000 chunks a second);
 #   idle     GW_IDLE (10000) keep-alive connections that each made one request,
 #            held open; the gateway's VmRSS is read while they are held, and its
 #            VmHWM (peak RSS) after, from /proc/PID/status. A fresh gateway
@@ -34,6 +35,7 @@ BUILD=${BUILD:-build/rel}
 RPS=${GW_RPS:-5000}
 DUR=${GW_DURATION:-5}
 ROUNDS=${GW_ROUNDS:-3}
+CHUNK_MS=${GW_CHUNK_MS:-50}
 STREAMS=${GW_STREAMS:-1000}
 IDLE=${GW_IDLE:-10000}
 TARGETS=${GW_TARGETS:-direct aicost portkey}
@@ -69,7 +71,7 @@ wait_http() { # URL: until anything answers (5 s)
 rss_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 # ---- the stub ----
-"$stub" --listen 127.0.0.1:0 --quiet --key "$KEY" --chunk-delay-ms 20 >"$work/stub.listen" 2>"$work/stub.err" &
+"$stub" --listen 127.0.0.1:0 --quiet --key "$KEY" --chunk-delay-ms "$CHUNK_MS" >"$work/stub.listen" 2>"$work/stub.err" &
 stub_pid=$!
 pids+=("$stub_pid")
 for _ in $(seq 100); do grep -q '^listening' "$work/stub.listen" 2>/dev/null && break; sleep 0.05; done
@@ -196,4 +198,4 @@ for t in "${live[@]}"; do
 	stop_target
 done
 
-python3 "$root/bench/gateway/report.py" "$out" "$RPS" "$STREAMS" "$IDLE" "$DUR" "$ROUNDS" | tee "$out/results.md"
+python3 "$root/bench/gateway/report.py" "$out" "$RPS" "$STREAMS" "$IDLE" "$DUR" "$ROUNDS" "$CHUNK_MS" | tee "$out/results.md"
