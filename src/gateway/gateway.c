@@ -246,9 +246,12 @@ out:
 	g.stopping = 1;
 	if (g.base) {
 		server_close_all(&g);
-		event_del(&g.tick);
-		event_del(&g.sig_int);
-		event_del(&g.sig_term);
+		if (event_initialized(&g.tick))
+			event_del(&g.tick);
+		if (event_initialized(&g.sig_int)) {
+			event_del(&g.sig_int);
+			event_del(&g.sig_term);
+		}
 		/* Run the deferred frees of closed connections. */
 		event_base_loop(g.base, EVLOOP_NONBLOCK);
 	}

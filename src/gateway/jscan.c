@@ -166,7 +166,7 @@ static const char *skip_value(struct scan *s, const char *p, int depth, struct j
 		p = ws(p + 1, e);
 		if (p < e && *p == (obj ? '}' : ']')) {
 			p++;
-			break;
+			goto container_done;
 		}
 		for (;;) {
 			if (obj) {
@@ -192,6 +192,7 @@ static const char *skip_value(struct scan *s, const char *p, int depth, struct j
 			}
 			return fail(s, p, obj ? "expected ',' or '}'" : "expected ',' or ']'");
 		}
+container_done:
 		if (out) {
 			out->t = obj ? JS_OBJ : JS_ARR;
 			out->p = start;

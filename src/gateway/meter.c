@@ -264,8 +264,12 @@ static void puts_(struct wbuf *w, const char *s)
 
 static void putf(struct wbuf *w, const char *fmt, unsigned long long v)
 {
-	char b[32];
+	char b[160];
 	int k = snprintf(b, sizeof b, fmt, v);
+	if (k < 0 || (size_t)k >= sizeof b) {
+		w->over = 1;
+		return;
+	}
 	put(w, b, (size_t)k);
 }
 

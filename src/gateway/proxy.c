@@ -816,7 +816,6 @@ static void cache_store(struct gw_req *r, const char *body, size_t n)
 
 static void send_upstream_response(struct gw_req *r)
 {
-	struct gw *g = r->g;
 	struct gw_usage u = { 0 };
 	const char *outcome = "complete";
 	int status = (int)r->status;

@@ -14,6 +14,7 @@
  * connection from inside a write (a failed write only marks it broken).
  */
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -390,9 +391,25 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
 int server_listen(struct gw *g, const char *addr)
 {
 	struct sockaddr_storage ss;
-	int sl = sizeof ss;
-	if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sl) < 0)
-		return error("gateway: --listen '%s': expected HOST:PORT (127.0.0.1:4000, [::1]:4000)", addr);
+	int sl;
+	char host[256];
+	const char *colon = strrchr(addr, ':');
+	const char *h = addr;
+	size_t hl = colon ? (size_t)(colon - addr) : 0;
+	if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']')
+		h++, hl -= 2;
+	if (!colon || !hl || hl >= sizeof host || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    atol(colon + 1) > 65535)
+		return error("gateway: listen address '%s': expected HOST:PORT (127.0.0.1:4000, [::1]:4000)", addr);
+	memcpy(host, h, hl);
+	host[hl] = 0;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *ai;
+	int gr = getaddrinfo(host, colon + 1, &hints, &ai);
+	if (gr != 0)
+		return error("gateway: listen address '%s': %s", addr, gai_strerror(gr));
+	memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+	sl = (int)ai->ai_addrlen;
+	freeaddrinfo(ai);
 	g->scratch_cap = SCRATCH;
 	g->scratch = xmalloc(SCRATCH);
 	g->lis = evconnlistener_new_bind(g->base, on_accept, g,
