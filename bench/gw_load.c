@@ -13,10 +13,11 @@
  *        waits in a queue and its latency counts from when it was due, so a
  *        slow server cannot hide behind a slow client (no coordinated
  *        omission). Latency: due (or sent) -> last response byte.
- *   --streams N --duration S
+ *   --streams N --duration S [--ramp S]
  *        N connections, each sending the next (streaming) request as soon as
- *        the previous response ended: N concurrent streams. Per request: time
- *        to the first body byte (ttfb) and to the last byte (total).
+ *        the previous response ended: N concurrent streams. The first requests
+ *        are spread over --ramp (1) s so the streams do not run in lockstep.
+ *        Per request: time to the first body byte (ttfb) and to the last byte.
  *   --idle N [--hold S] [--ready-file F]
  *        opens N keep-alive connections, sends one request on each (at most
  *        256 at a time), then keeps them all open and idle for S seconds.
@@ -103,10 +104,10 @@ static struct {
 	int port;
 	char path[2048];
 	struct evbuffer *request; /* the whole request, built once */
-	double rps, duration, warmup, hold;
+	double rps, duration, warmup, hold, ramp;
 	int connections, streams, idle;
 	const char *ready_file;
-} cfg = {.duration = 10, .warmup = 1, .hold = 5, .connections = 64};
+} cfg = {.duration = 10, .warmup = 1, .hold = 5, .connections = 64, .ramp = 1};
 
 enum mode { M_RATE, M_STREAMS, M_IDLE };
 static enum mode mode = M_RATE;
@@ -139,6 +140,7 @@ struct conn {
 	uint64_t t_body; /* first body byte */
 	int measured;    /* inside the measured window */
 	int sent_once;   /* idle mode: its one request went out */
+	int ramped;      /* streams mode: its first request is due */
 	int idle_done;   /* idle mode: its one request is answered */
 };
 
@@ -348,7 +350,7 @@ static void conn_free_request(struct conn *c)
 {
 	uint64_t t = now_ns();
 	if (mode == M_STREAMS) {
-		if (t < t_end)
+		if (c->ramped && t < t_end)
 			send_request(c, 0, 0);
 		return;
 	}
@@ -407,6 +409,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- streams / idle end ---- */
+
+static void on_first(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	c->ramped = 1;
+	if (c->connected && !c->busy)
+		send_request(c, 0, 0);
+}
 
 static void on_end(evutil_socket_t fd, short what, void *arg)
 {
@@ -497,7 +507,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: gw_load --url http://HOST:PORT/PATH [--header 'K: V']... [--body S | --body-file F]\n"
 	                "               (--rps R [--connections C] | --streams N | --idle N [--hold S] [--ready-file F])\n"
-	                "               [--duration S] [--warmup S] [--method M]\n");
+	                "               [--duration S] [--warmup S] [--ramp S] [--method M]\n");
 }
 
 int main(int argc, char **argv)
@@ -509,7 +519,8 @@ int main(int argc, char **argv)
 		{"streams", required_argument, 0, 's'},   {"idle", required_argument, 0, 'i'},
 		{"hold", required_argument, 0, 'o'},      {"ready-file", required_argument, 0, 'f'},
 		{"duration", required_argument, 0, 'd'},  {"warmup", required_argument, 0, 'w'},
-		{"method", required_argument, 0, 'm'},    {"help", no_argument, 0, 'h'},
+		{"method", required_argument, 0, 'm'},    {"ramp", required_argument, 0, 'R'},
+		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
 	const char *url = NULL, *method = NULL;
@@ -543,6 +554,7 @@ int main(int argc, char **argv)
 		case 'd': cfg.duration = atof(optarg); break;
 		case 'w': cfg.warmup = atof(optarg); break;
 		case 'm': method = optarg; break;
+		case 'R': cfg.ramp = atof(optarg); break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
 		}
@@ -552,7 +564,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if ((mode == M_RATE && (cfg.rps <= 0 || cfg.connections < 1)) || cfg.duration <= 0 ||
-	    (mode == M_STREAMS && cfg.streams < 1) || (mode == M_IDLE && cfg.idle < 1) || cfg.warmup < 0) {
+	    (mode == M_STREAMS && cfg.streams < 1) || (mode == M_IDLE && cfg.idle < 1) || cfg.warmup < 0 ||
+	    cfg.ramp < 0) {
 		usage();
 		return 2;
 	}
@@ -622,9 +635,14 @@ int main(int argc, char **argv)
 			struct timeval tv = {0, 0};
 			evtimer_add(tick, &tv);
 		} else {
-			for (int i = 0; i < nconns; i++)
-				if (conns[i].connected && !conns[i].busy)
-					send_request(&conns[i], 0, 0);
+			/* stagger the first requests over --ramp seconds: streams that
+			 * all started together would send every chunk in lockstep */
+			struct timeval tv0 = {0, 0};
+			for (int i = 0; i < nconns; i++) {
+				uint64_t at = (uint64_t)(cfg.ramp * 1e9 * i / nconns);
+				struct timeval tv = {(time_t)(at / 1000000000u), (suseconds_t)(at % 1000000000u / 1000)};
+				event_base_once(base, -1, EV_TIMEOUT, on_first, &conns[i], at ? &tv : &tv0);
+			}
 			struct event *end = evtimer_new(base, on_end, NULL);
 			uint64_t left = t_end - now_ns() + 2000000000u; /* streams in flight may finish */
 			struct timeval tv = {(time_t)(left / 1000000000u), (suseconds_t)(left % 1000000000u / 1000)};
