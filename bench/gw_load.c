@@ -377,7 +377,7 @@ static void conn_free_request(struct conn *c)
 /* ---- rate mode ticker ---- */
 
 static uint64_t next_due, due_step;
-static struct event *tick;
+static struct event *tick, *end;
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -445,7 +445,7 @@ static void on_idle_check(evutil_socket_t fd, short what, void *arg)
 		int open = 0;
 		for (int i = 0; i < nconns; i++)
 			open += conns[i].connected;
-		fprintf(stderr, "gw_load: %d connections established (%d open), holding %.0f s\n", done, open, cfg.hold);
+		fprintf(stderr, "gw_load: %d connections established (%d open), holding %.1f s\n", done, open, cfg.hold);
 		if (cfg.ready_file) {
 			FILE *f = fopen(cfg.ready_file, "w");
 			if (f) {
@@ -453,7 +453,7 @@ static void on_idle_check(evutil_socket_t fd, short what, void *arg)
 				fclose(f);
 			}
 		}
-		struct timeval tv = {(time_t)cfg.hold, 0};
+		struct timeval tv = {(time_t)cfg.hold, (suseconds_t)((cfg.hold - (double)(time_t)cfg.hold) * 1e6)};
 		event_base_loopexit(base, &tv);
 		return;
 	}
@@ -643,7 +643,7 @@ int main(int argc, char **argv)
 				struct timeval tv = {(time_t)(at / 1000000000u), (suseconds_t)(at % 1000000000u / 1000)};
 				event_base_once(base, -1, EV_TIMEOUT, on_first, &conns[i], at ? &tv : &tv0);
 			}
-			struct event *end = evtimer_new(base, on_end, NULL);
+			end = evtimer_new(base, on_end, NULL);
 			uint64_t left = t_end - now_ns() + 2000000000u; /* streams in flight may finish */
 			struct timeval tv = {(time_t)(left / 1000000000u), (suseconds_t)(left % 1000000000u / 1000)};
 			evtimer_add(end, &tv);
@@ -651,8 +651,10 @@ int main(int argc, char **argv)
 		event_base_dispatch(base);
 	}
 
-	qsort(lat.v, lat.n, sizeof *lat.v, cmp_u64);
-	qsort(ttfb.v, ttfb.n, sizeof *ttfb.v, cmp_u64);
+	if (lat.n)
+		qsort(lat.v, lat.n, sizeof *lat.v, cmp_u64);
+	if (ttfb.n)
+		qsort(ttfb.v, ttfb.n, sizeof *ttfb.v, cmp_u64);
 	int open = 0;
 	for (int i = 0; i < nconns; i++)
 		open += conns[i].connected;
@@ -676,6 +678,7 @@ int main(int argc, char **argv)
 		       pct_us(&ttfb, 50), pct_us(&ttfb, 90), pct_us(&ttfb, 99),
 		       ttfb.n ? (double)ttfb.v[ttfb.n - 1] / 1000 : 0);
 	printf("}\n");
+	fflush(stdout);
 	fprintf(stderr, "gw_load %s: %llu ok, %llu bad status, %llu connection errors; p50 %.0f us p99 %.0f us max %.0f us\n",
 	        mname, (unsigned long long)n_ok, (unsigned long long)n_bad_status, (unsigned long long)n_conn_err,
 	        pct_us(&lat, 50), pct_us(&lat, 99), lat.n ? (double)lat.v[lat.n - 1] / 1000 : 0);
@@ -693,6 +696,8 @@ int main(int argc, char **argv)
 	evbuffer_free(hdrs);
 	if (tick)
 		event_free(tick);
+	if (end)
+		event_free(end);
 	event_base_free(base);
 	return n_ok > 0 ? 0 : 1;
 }
