@@ -266,10 +266,9 @@ static void add_deploy(struct ld *l, struct gw_upstream *u, const char *alias, c
 		d->in_price = d->price->price[LD_INPUT];
 		d->out_price = d->price->price[LD_OUTPUT];
 		d->max_out = d->price->max_output_tokens;
-		if (!price_as && strcmp(d->price_model, d->price->name) && prices_find(l->cat, alias, NULL) == d->price) {
-			free(d->price_model);
-			d->price_model = xstrdup(alias);
-		}
+		/* Records carry the catalog's own name, so the ledger prices them with the same entry. */
+		free(d->price_model);
+		d->price_model = xstrdup(d->price->name);
 	} else {
 		warning("%s: gateway.upstreams.%s: model '%s' is not in the price catalog: its requests are metered at "
 			"cost 0 and budgets cannot reserve for it (set price_as, or add prices.overrides)",
@@ -339,11 +338,28 @@ static int parse_upstream(struct ld *l, const struct cfg_node *n, const char *pa
 {
 	static const char *const known[] = { "name", "provider", "base_url", "api_key_env", "api_version", "ca_file",
 					     "timeout", "idle_timeout", "connect_timeout", "retries", "cooldown",
-					     "allowed_fails", "models", NULL };
+					     "allowed_fails", "models", "headers", NULL };
 	if (want_map(l, n, path) < 0)
 		return -1;
 	unknown_keys(l, n, path, known);
 	u->line = n->line;
+	const struct cfg_node *hd = cfg_node_get(n, "headers");
+	if (hd && hd->type != CN_NULL) {
+		if (hd->type != CN_MAP)
+			return bad(l, hd, path, "'headers' must be a map of header name -> value");
+		u->headers = xcalloc(hd->n + 1, sizeof *u->headers);
+		for (size_t i = 0; i < hd->n; i++) {
+			const struct cfg_node *k = &hd->items[2 * i], *v = &hd->items[2 * i + 1];
+			int okname = k->str[0] != 0;
+			for (const char *c = k->str; *c; c++)
+				okname &= (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_';
+			if (!okname || v->type != CN_SCALAR || strpbrk(v->str, "\r\n"))
+				return bad(l, k, path, "headers: '%s' must be a header name with a one-line text value", k->str);
+			size_t hl = strlen(k->str) + strlen(v->str) + 3;
+			u->headers[u->nheaders] = xmalloc(hl);
+			snprintf(u->headers[u->nheaders++], hl, "%s: %s", k->str, v->str);
+		}
+	}
 	u->col = n->col;
 	if (get_str(l, n, "name", path, &u->name, 1) < 0)
 		return -1;
@@ -820,6 +836,7 @@ void gwconf_release(struct gw_conf *c)
 		free(u->key_env);
 		free(u->api_version);
 		free(u->ca_file);
+		free_strs(u->headers, u->nheaders);
 	}
 	free(c->rt.ups);
 	for (size_t i = 0; i < c->rt.ndeps; i++) {

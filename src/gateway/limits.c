@@ -61,7 +61,8 @@ static void refill(struct gw_rate *r, double now)
 
 static void soft_check(struct gw_account *a, struct gw_budget *b, gw_soft_hook hook, void *arg)
 {
-	money_t used = b->spent + b->reserved, th;
+	/* Actual spend only: a reservation may settle far below itself, and an alert cannot be taken back. */
+	money_t used = b->spent, th;
 	if (!b->soft || b->soft_sent || !hook)
 		return;
 	if (money_muldiv(b->limit, b->soft, MONEY_ONE, &th) < 0)
@@ -147,10 +148,8 @@ int limits_admit(struct gw_account *const *acct, int n, double mono, int64_t day
 		if (r->tpm)
 			r->tpm_level -= (double)tokens;
 		r->inflight++;
-		for (size_t k = 0; k < ac->nbudgets; k++) {
+		for (size_t k = 0; k < ac->nbudgets; k++)
 			ac->budgets[k].reserved += max_cost;
-			soft_check(ac, &ac->budgets[k], hook, hook_arg);
-		}
 		a->acct[a->n++] = ac;
 	}
 	a->reserved = max_cost;

@@ -12,8 +12,10 @@
  * one event loop, so check-and-reserve is one uninterrupted step: atomic
  * without locks.
  *
- * Soft limits: when spent + reserved first reaches `soft` x limit in a
- * period, the on_soft hook fires once (an alert webhook).
+ * Soft limits: when the settled spend first reaches `soft` x limit in a
+ * period, the on_soft hook fires once (an alert webhook). Reservations do
+ * not count: one may settle far below itself, and an alert cannot be
+ * taken back.
  *
  * Rate limits: rpm and tpm are token buckets (capacity = the per-minute
  * limit, refilled continuously), so Retry-After is exact: the time until

@@ -17,7 +17,9 @@
  * Nothing inside a curl callback frees the request or closes the
  * connection: those happen in done(), timers and connection events.
  */
+#include <fnmatch.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +242,13 @@ static size_t json_escape(const char *s, char *out, size_t cap)
 	return k;
 }
 
+/* Retry-After in whole seconds, rounded up, at least 1. */
+static long long retry_secs(double s)
+{
+	long long v = (long long)ceil(s);
+	return v < 1 ? 1 : v;
+}
+
 void proxy_error(struct conn *c, int status, const char *type, const char *code, const char *message,
 		 double retry_after, int keep_alive)
 {
@@ -250,7 +259,7 @@ void proxy_error(struct conn *c, int status, const char *type, const char *code,
 	int hl = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s",
 			  status, http_reason(status), bl, keep_alive ? "" : "Connection: close\r\n");
 	if (retry_after > 0)
-		hl += snprintf(head + hl, sizeof head - (size_t)hl, "Retry-After: %.0f\r\n", retry_after < 1 ? 1 : retry_after + 0.999);
+		hl += snprintf(head + hl, sizeof head - (size_t)hl, "Retry-After: %lld\r\n", retry_secs(retry_after));
 	hl += snprintf(head + hl, sizeof head - (size_t)hl, "\r\n");
 	conn_queue(c, head, (size_t)hl);
 	conn_queue(c, body, (size_t)bl);
@@ -311,7 +320,7 @@ static void req_error(struct gw_req *r, int status, const char *type, const char
 	int k = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n",
 			 status, http_reason(status), bl);
 	if (retry_after > 0)
-		k += snprintf(head + k, sizeof head - (size_t)k, "Retry-After: %.0f\r\n", retry_after < 1 ? 1 : retry_after + 0.999);
+		k += snprintf(head + k, sizeof head - (size_t)k, "Retry-After: %lld\r\n", retry_secs(retry_after));
 	k += aicost_headers(r, head + k, sizeof head - (size_t)k, 1);
 	if (!r->keep_alive)
 		k += snprintf(head + k, sizeof head - (size_t)k, "Connection: close\r\n");
@@ -481,7 +490,7 @@ static struct curl_slist *build_headers(struct gw_req *r, const struct gw_upstre
 	size_t nh = 0;
 	for (size_t i = 0; i < r->hlen; i++)
 		nh += r->hbuf[i] == 0;
-	size_t need = nh + 5;
+	size_t need = nh + 5 + u->nheaders;
 	if (r->ncap < need) {
 		r->ncap = need + 8;
 		r->nodes = xrealloc(r->nodes, r->ncap * sizeof *r->nodes);
@@ -499,8 +508,17 @@ static struct curl_slist *build_headers(struct gw_req *r, const struct gw_upstre
 		if (!has)
 			r->nodes[k++].data = av;
 	}
-	for (size_t i = 0; i < r->hlen; i += strlen(r->hbuf + i) + 1)
-		r->nodes[k++].data = r->hbuf + i;
+	for (size_t i = 0; i < u->nheaders; i++)
+		r->nodes[k++].data = u->headers[i];
+	for (size_t i = 0; i < r->hlen; i += strlen(r->hbuf + i) + 1) {
+		/* The upstream's configured headers win over the client's. */
+		size_t nl = strcspn(r->hbuf + i, ":"), j;
+		for (j = 0; j < u->nheaders; j++)
+			if (!strncasecmp(u->headers[j], r->hbuf + i, nl) && u->headers[j][nl] == ':')
+				break;
+		if (j == u->nheaders)
+			r->nodes[k++].data = r->hbuf + i;
+	}
 	for (size_t i = 0; i < k; i++)
 		r->nodes[i].next = i + 1 < k ? &r->nodes[i + 1] : NULL;
 	return r->nodes;
@@ -1035,7 +1053,9 @@ static money_t max_cost(const struct gw_deploy *d, uint64_t prompt, uint64_t out
 	money_t worst = 0;
 	if (!d->price)
 		return 0;
-	for (int i = 0; i < 4; i++)
+	/* Only Anthropic bills cache writes (OpenAI caching is automatic and never dearer than input). */
+	int nin = d->up->provider == GP_ANTHROPIC ? 4 : 2;
+	for (int i = 0; i < nin; i++)
 		for (int o = 0; o < 2; o++) {
 			struct llm_usage u = { .long_context = -1, .requests = 1 };
 			struct llm_cost c;
@@ -1159,6 +1179,23 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 		g->m.bad_requests++;
 		g->m.requests[ep][4]++;
 		proxy_error(c, 400, "invalid_request_error", "invalid_body", why, 0, keep);
+		return;
+	}
+	int served = 0;
+	for (size_t i = 0; i < g->conf->rt.ndeps && !served; i++)
+		served = !strcmp(g->conf->rt.deps[i].alias, rb.model) && route_serves(&g->conf->rt.deps[i], api);
+	for (size_t i = 0; i < g->conf->rt.nroutes && !served; i++) {
+		/* A route may map any model its match names onto its targets. */
+		const struct gw_route *ro = &g->conf->rt.routes[i];
+		for (size_t j = 0; j < ro->nmodels && ro->ntargets && !served; j++)
+			served = !fnmatch(ro->models[j], rb.model, 0);
+	}
+	if (!served) {
+		char m[400];
+		snprintf(m, sizeof m, "The model '%.200s' does not exist or is not served by this gateway for %s.", rb.model,
+			 endpoint);
+		g->m.requests[ep][4]++;
+		proxy_error(c, 404, "invalid_request_error", "model_not_found", m, 0, keep);
 		return;
 	}
 	if (!keys_model_allowed(key, rb.model)) {

@@ -41,6 +41,8 @@ struct gw_upstream {
 	char *key_env;
 	char *api_version;           /* azure-openai (default 2024-10-21); anthropic-version default */
 	char *ca_file;
+	char **headers;              /* extra "Name: value" lines sent with every request (they override the client's) */
+	size_t nheaders;
 	double timeout_s;            /* until the response headers */
 	double idle_timeout_s;       /* between body bytes (streams) */
 	double connect_timeout_s;

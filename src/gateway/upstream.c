@@ -188,6 +188,17 @@ int up_start(struct gw_upstreams *u, struct up_xfer *x)
 	if (curl_multi_add_handle(u->multi, x->easy) != CURLM_OK)
 		return -1;
 	x->active = 1;
+	/*
+	 * Kick it now rather than on curl's 0 ms timer a loop turn later: the
+	 * request goes out (or the connection starts) in this turn. Finished
+	 * transfers are collected by the next event; done() never runs here,
+	 * inside the caller's dispatch.
+	 */
+	if (!u->in_check) {
+		u->in_check = 1;
+		curl_multi_socket_action(u->multi, CURL_SOCKET_TIMEOUT, 0, &u->running);
+		u->in_check = 0;
+	}
 	return 0;
 }
 
