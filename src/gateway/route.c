@@ -138,12 +138,12 @@ int route_plan(const struct gw_routing *rt, const struct gw_key *k, const struct
 		sorted = !ro->ordered;
 	}
 	if (tg) {
+		/* Ordered targets keep their order; the deployments of one model are cheapest first either way. */
 		for (size_t i = 0; i < ntg; i++)
-			add_alias(rt, tg[i], r->api, p, sorted ? 0 : p->n, est, out, sorted);
+			add_alias(rt, tg[i], r->api, p, sorted ? 0 : p->n, est, out, 1);
 	} else {
 		add_alias(rt, r->model, r->api, p, 0, est, out, 1);
 	}
-	int primary = p->n;
 	for (size_t i = 0; ro && i < ro->nfallback; i++)
 		add_alias(rt, ro->fallback[i], r->api, p, p->n, est, out, 1);
 	if (!p->n)
@@ -159,6 +159,5 @@ int route_plan(const struct gw_routing *rt, const struct gw_key *k, const struct
 	}
 	memcpy(p->d, hot, (size_t)nh * sizeof hot[0]);
 	memcpy(p->d + nh, cold, (size_t)nc * sizeof cold[0]);
-	(void)primary;
 	return 0;
 }

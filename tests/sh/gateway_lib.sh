@@ -19,7 +19,7 @@ cleanup() {
 	[ -n "$gpid" ] && kill -9 "$gpid" 2>/dev/null
 	[ -n "$spid" ] && kill "$spid" 2>/dev/null
 	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null
-	wait 2>/dev/null
+	{ wait; } 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

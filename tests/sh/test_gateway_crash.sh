@@ -36,7 +36,7 @@ $client --url "$gw_url/v1/chat/completions" --key sk-crash --concurrency 24 --un
 c2=$!
 sleep 1.5
 kill -9 "$gpid"
-wait "$gpid" 2>/dev/null
+{ wait "$gpid"; } 2>/dev/null
 gpid=
 wait $c1 $c2
 ls spool | grep -q '\.open$' || fail "no open spool segment at the kill: the test did not crash mid-segment ($(ls spool))"
