@@ -60,7 +60,7 @@ def added_rate(target, kind, key):
 
 
 def us(x):
-    if x is None:
+    if x is None or x == 0:  # 0: no sample (a saturated target answered none in the window)
         return "-"
     return f"{x / 1000:.2f} ms" if abs(x) >= 1000 else f"{x:.0f} µs"
 
@@ -117,7 +117,7 @@ for kind, rate in (("rate", rps), ("low", low_rps)):
     for k in ("p50_us", "p99_us"):
         ga, gp = added_rate("aicost", kind, k), added_rate("portkey", kind, k)
         if ga is None or gp is None:
-            why = "Portkey saturated" if merged("portkey", kind) and merged("portkey", kind)["saturated"] else "n/a"
+            why = "saturated" if merged("portkey", kind) and merged("portkey", kind)["saturated"] else "n/a"
             print(f"- {rate}/s {k[:3]}: aicost {us(ga)}, Portkey {why}")
             continue
         ratio = f"{gp / ga:.0f}x" if ga > 0 else "aicost's added latency is within the noise"
