@@ -13,10 +13,11 @@
  *        waits in a queue and its latency counts from when it was due, so a
  *        slow server cannot hide behind a slow client (no coordinated
  *        omission). Latency: due (or sent) -> last response byte.
- *   --streams N --duration S
+ *   --streams N --duration S [--ramp S]
  *        N connections, each sending the next (streaming) request as soon as
- *        the previous response ended: N concurrent streams. Per request: time
- *        to the first body byte (ttfb) and to the last byte (total).
+ *        the previous response ended: N concurrent streams. The first requests
+ *        are spread over --ramp (1) s so the streams do not run in lockstep.
+ *        Per request: time to the first body byte (ttfb) and to the last byte.
  *   --idle N [--hold S] [--ready-file F]
  *        opens N keep-alive connections, sends one request on each (at most
  *        256 at a time), then keeps them all open and idle for S seconds.
@@ -103,10 +104,10 @@ static struct {
 	int port;
 	char path[2048];
 	struct evbuffer *request; /* the whole request, built once */
-	double rps, duration, warmup, hold;
+	double rps, duration, warmup, hold, ramp;
 	int connections, streams, idle;
 	const char *ready_file;
-} cfg = {.duration = 10, .warmup = 1, .hold = 5, .connections = 64};
+} cfg = {.duration = 10, .warmup = 1, .hold = 5, .connections = 64, .ramp = 1};
 
 enum mode { M_RATE, M_STREAMS, M_IDLE };
 static enum mode mode = M_RATE;
@@ -117,6 +118,9 @@ static struct sockaddr_in target;
 
 static struct samples lat, ttfb;
 static uint64_t n_sent, n_ok, n_bad_status, n_conn_err, n_measured;
+static uint64_t n_due_measured; /* requests due in the window that went out */
+static uint64_t n_due_window;   /* rate mode: requests due in the window */
+static uint64_t n_bad_measured; /* answers in the window that were not 200 */
 static uint64_t t_start, t_measure, t_end;
 
 /* ---- connections ---- */
@@ -136,6 +140,7 @@ struct conn {
 	uint64_t t_body; /* first body byte */
 	int measured;    /* inside the measured window */
 	int sent_once;   /* idle mode: its one request went out */
+	int ramped;      /* streams mode: its first request is due */
 	int idle_done;   /* idle mode: its one request is answered */
 };
 
@@ -147,7 +152,7 @@ static uint64_t *queue_t;      /* their due times (ring) */
 static size_t queue_cap, queue_head;
 
 static void conn_open(struct conn *c);
-static void send_request(struct conn *c, uint64_t t0);
+static void send_request(struct conn *c, uint64_t t0, uint64_t due);
 static void conn_free_request(struct conn *c);
 
 static void finish_response(struct conn *c)
@@ -159,11 +164,15 @@ static void finish_response(struct conn *c)
 		n_ok++;
 	else
 		n_bad_status++;
-	if (c->measured && t <= t_end) {
-		sample_add(&lat, t - c->t0);
-		if (mode == M_STREAMS)
-			sample_add(&ttfb, (c->t_body ? c->t_body : t) - c->t0);
+	if (c->measured) { /* due inside the window; it may end after it */
 		n_measured++;
+		if (c->status == 200) { /* percentiles are of successful answers */
+			sample_add(&lat, t - c->t0);
+			if (mode == M_STREAMS)
+				sample_add(&ttfb, (c->t_body ? c->t_body : t) - c->t0);
+		} else {
+			n_bad_measured++;
+		}
 	}
 	if (c->close_after) {
 		bufferevent_free(c->bev);
@@ -318,14 +327,20 @@ static void conn_open(struct conn *c)
 	}
 }
 
-static void send_request(struct conn *c, uint64_t t0)
+/* t0: when the latency clock starts (0: now); due: when the request was due
+ * (0: now), which decides whether it is inside the measured window. */
+static void send_request(struct conn *c, uint64_t t0, uint64_t due)
 {
 	uint64_t t = now_ns();
 	c->busy = 1;
 	c->ps = P_HEAD;
 	c->t_body = 0;
 	c->t0 = t0 ? t0 : t;
-	c->measured = t >= t_measure && t < t_end;
+	if (!due)
+		due = t;
+	c->measured = due >= t_measure && due < t_end;
+	if (c->measured)
+		n_due_measured++;
 	n_sent++;
 	evbuffer_add_buffer_reference(bufferevent_get_output(c->bev), cfg.request);
 }
@@ -335,14 +350,14 @@ static void conn_free_request(struct conn *c)
 {
 	uint64_t t = now_ns();
 	if (mode == M_STREAMS) {
-		if (t < t_end)
-			send_request(c, 0);
+		if (c->ramped && t < t_end)
+			send_request(c, 0, 0);
 		return;
 	}
 	if (mode == M_IDLE) { /* one request per connection, then idle */
 		if (!c->sent_once) {
 			c->sent_once = 1;
-			send_request(c, 0);
+			send_request(c, 0, 0);
 		} else {
 			c->idle_done = 1;
 		}
@@ -353,7 +368,7 @@ static void conn_free_request(struct conn *c)
 		uint64_t due = queue_t[queue_head];
 		queue_head = (queue_head + 1) % queue_cap;
 		queued--;
-		send_request(c, due);
+		send_request(c, due, due);
 		return;
 	}
 	idle_stack[nidle++] = c->id;
@@ -362,17 +377,19 @@ static void conn_free_request(struct conn *c)
 /* ---- rate mode ticker ---- */
 
 static uint64_t next_due, due_step;
-static struct event *tick;
+static struct event *tick, *end;
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	uint64_t t = now_ns();
 	while (next_due <= t && next_due < t_end) {
+		if (next_due >= t_measure)
+			n_due_window++;
 		if (nidle) {
 			struct conn *c = &conns[idle_stack[--nidle]];
 			/* sent on time: latency from now (the due time passed only by the
 			 * timer's wake-up delay, the same for every server) */
-			send_request(c, 0);
+			send_request(c, 0, next_due);
 		} else if (queued < queue_cap) {
 			queue_t[(queue_head + queued) % queue_cap] = next_due;
 			queued++;
@@ -392,6 +409,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 /* ---- streams / idle end ---- */
+
+static void on_first(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	c->ramped = 1;
+	if (c->connected && !c->busy)
+		send_request(c, 0, 0);
+}
 
 static void on_end(evutil_socket_t fd, short what, void *arg)
 {
@@ -420,7 +445,7 @@ static void on_idle_check(evutil_socket_t fd, short what, void *arg)
 		int open = 0;
 		for (int i = 0; i < nconns; i++)
 			open += conns[i].connected;
-		fprintf(stderr, "gw_load: %d connections established (%d open), holding %.0f s\n", done, open, cfg.hold);
+		fprintf(stderr, "gw_load: %d connections established (%d open), holding %.1f s\n", done, open, cfg.hold);
 		if (cfg.ready_file) {
 			FILE *f = fopen(cfg.ready_file, "w");
 			if (f) {
@@ -428,7 +453,7 @@ static void on_idle_check(evutil_socket_t fd, short what, void *arg)
 				fclose(f);
 			}
 		}
-		struct timeval tv = {(time_t)cfg.hold, 0};
+		struct timeval tv = {(time_t)cfg.hold, (suseconds_t)((cfg.hold - (double)(time_t)cfg.hold) * 1e6)};
 		event_base_loopexit(base, &tv);
 		return;
 	}
@@ -482,7 +507,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: gw_load --url http://HOST:PORT/PATH [--header 'K: V']... [--body S | --body-file F]\n"
 	                "               (--rps R [--connections C] | --streams N | --idle N [--hold S] [--ready-file F])\n"
-	                "               [--duration S] [--warmup S] [--method M]\n");
+	                "               [--duration S] [--warmup S] [--ramp S] [--method M]\n");
 }
 
 int main(int argc, char **argv)
@@ -494,7 +519,8 @@ int main(int argc, char **argv)
 		{"streams", required_argument, 0, 's'},   {"idle", required_argument, 0, 'i'},
 		{"hold", required_argument, 0, 'o'},      {"ready-file", required_argument, 0, 'f'},
 		{"duration", required_argument, 0, 'd'},  {"warmup", required_argument, 0, 'w'},
-		{"method", required_argument, 0, 'm'},    {"help", no_argument, 0, 'h'},
+		{"method", required_argument, 0, 'm'},    {"ramp", required_argument, 0, 'R'},
+		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
 	const char *url = NULL, *method = NULL;
@@ -528,6 +554,7 @@ int main(int argc, char **argv)
 		case 'd': cfg.duration = atof(optarg); break;
 		case 'w': cfg.warmup = atof(optarg); break;
 		case 'm': method = optarg; break;
+		case 'R': cfg.ramp = atof(optarg); break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
 		}
@@ -537,7 +564,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if ((mode == M_RATE && (cfg.rps <= 0 || cfg.connections < 1)) || cfg.duration <= 0 ||
-	    (mode == M_STREAMS && cfg.streams < 1) || (mode == M_IDLE && cfg.idle < 1) || cfg.warmup < 0) {
+	    (mode == M_STREAMS && cfg.streams < 1) || (mode == M_IDLE && cfg.idle < 1) || cfg.warmup < 0 ||
+	    cfg.ramp < 0) {
 		usage();
 		return 2;
 	}
@@ -607,10 +635,15 @@ int main(int argc, char **argv)
 			struct timeval tv = {0, 0};
 			evtimer_add(tick, &tv);
 		} else {
-			for (int i = 0; i < nconns; i++)
-				if (conns[i].connected && !conns[i].busy)
-					send_request(&conns[i], 0);
-			struct event *end = evtimer_new(base, on_end, NULL);
+			/* stagger the first requests over --ramp seconds: streams that
+			 * all started together would send every chunk in lockstep */
+			struct timeval tv0 = {0, 0};
+			for (int i = 0; i < nconns; i++) {
+				uint64_t at = (uint64_t)(cfg.ramp * 1e9 * i / nconns);
+				struct timeval tv = {(time_t)(at / 1000000000u), (suseconds_t)(at % 1000000000u / 1000)};
+				event_base_once(base, -1, EV_TIMEOUT, on_first, &conns[i], at ? &tv : &tv0);
+			}
+			end = evtimer_new(base, on_end, NULL);
 			uint64_t left = t_end - now_ns() + 2000000000u; /* streams in flight may finish */
 			struct timeval tv = {(time_t)(left / 1000000000u), (suseconds_t)(left % 1000000000u / 1000)};
 			evtimer_add(end, &tv);
@@ -618,14 +651,23 @@ int main(int argc, char **argv)
 		event_base_dispatch(base);
 	}
 
-	qsort(lat.v, lat.n, sizeof *lat.v, cmp_u64);
-	qsort(ttfb.v, ttfb.n, sizeof *ttfb.v, cmp_u64);
+	if (lat.n)
+		qsort(lat.v, lat.n, sizeof *lat.v, cmp_u64);
+	if (ttfb.n)
+		qsort(ttfb.v, ttfb.n, sizeof *ttfb.v, cmp_u64);
 	int open = 0;
 	for (int i = 0; i < nconns; i++)
 		open += conns[i].connected;
 	const char *mname = mode == M_RATE ? "rate" : mode == M_STREAMS ? "streams" : "idle";
 	double secs = mode == M_IDLE ? 0 : cfg.duration;
-	printf("{\"mode\":\"%s\",\"sent\":%llu,\"ok\":%llu,\"bad_status\":%llu,\"conn_errors\":%llu,"
+	/* requests due in the window that never got a complete answer (still
+	 * queued, in flight at the end, or failed): they are not in the
+	 * percentiles, so they are reported */
+	uint64_t due = mode == M_RATE ? n_due_window : n_due_measured;
+	uint64_t unanswered = due > n_measured ? due - n_measured : 0;
+	printf("{\"unanswered\":%llu,\"failed\":%llu,", (unsigned long long)unanswered,
+	       (unsigned long long)(unanswered + n_bad_measured));
+	printf("\"mode\":\"%s\",\"sent\":%llu,\"ok\":%llu,\"bad_status\":%llu,\"conn_errors\":%llu,"
 	       "\"measured\":%llu,\"rate\":%.1f,\"open_connections\":%d,"
 	       "\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f",
 	       mname, (unsigned long long)n_sent, (unsigned long long)n_ok, (unsigned long long)n_bad_status,
@@ -636,6 +678,7 @@ int main(int argc, char **argv)
 		       pct_us(&ttfb, 50), pct_us(&ttfb, 90), pct_us(&ttfb, 99),
 		       ttfb.n ? (double)ttfb.v[ttfb.n - 1] / 1000 : 0);
 	printf("}\n");
+	fflush(stdout);
 	fprintf(stderr, "gw_load %s: %llu ok, %llu bad status, %llu connection errors; p50 %.0f us p99 %.0f us max %.0f us\n",
 	        mname, (unsigned long long)n_ok, (unsigned long long)n_bad_status, (unsigned long long)n_conn_err,
 	        pct_us(&lat, 50), pct_us(&lat, 99), lat.n ? (double)lat.v[lat.n - 1] / 1000 : 0);
@@ -653,6 +696,8 @@ int main(int argc, char **argv)
 	evbuffer_free(hdrs);
 	if (tick)
 		event_free(tick);
+	if (end)
+		event_free(end);
 	event_base_free(base);
 	return n_ok > 0 ? 0 : 1;
 }
