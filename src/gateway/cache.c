@@ -51,6 +51,8 @@ void gw_limits_resolve(struct gw_cache_limits *out, const struct gw_cache_limits
 		out->ttl_ms = def.ttl_ms;
 	if (!out->max_body)
 		out->max_body = def.max_body;
+	if (!out->max_partition)
+		out->max_partition = def.max_partition;
 }
 
 /* ---- exact cache ----------------------------------------------------- */

@@ -21,6 +21,7 @@
  * gw_cache_req_release.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,17 +260,27 @@ char *gw_cache_canonical(const json_t *v, size_t *len)
 	return canonical(v, NULL, len);
 }
 
+/* OpenSSL 3 looks the algorithm up on every EVP_sha256() init; fetch it once. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 static void digest(const char *tenant, const char *model, enum sse_wire wire, const char *canon, size_t n,
 		   uint8_t out[32])
 {
+	pthread_once(&sha256_once, sha256_fetch);
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char w = (unsigned char)wire;
 	unsigned int olen = 32;
-	if (!ctx) {
-		fputs("aicost: out of memory\n", stderr);
+	if (!ctx || !sha256_md) {
+		fputs("aicost: SHA-256 unavailable\n", stderr);
 		abort();
 	}
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(ctx, sha256_md, NULL);
 	EVP_DigestUpdate(ctx, "aicost-cache-v1", 16); /* includes the NUL: a version for the key format */
 	EVP_DigestUpdate(ctx, tenant, strlen(tenant) + 1);
 	EVP_DigestUpdate(ctx, model, strlen(model) + 1);

@@ -39,9 +39,12 @@ struct sentry {
 	size_t row;
 	struct dlink lru, age;
 	uint64_t expires;
+	uint64_t used;          /* last put or hit (ms): the partition cap drops the oldest */
 	struct gw_blob *blob;
 	struct embed_sig sig;
 	size_t cost;
+	uint64_t vh;            /* hash of (partition, quantized row, signature) */
+	struct sentry *vnext;   /* chain of s->vbuckets: finds the same question on put in O(1) */
 };
 
 struct spart {
@@ -65,6 +68,8 @@ struct gw_sem {
 	size_t nbuckets, nparts;
 	struct dlink lru, age;
 	struct gw_cache_stats st;
+	struct sentry **vbuckets; /* identical-question table, nvbuckets a power of two */
+	size_t nvbuckets;
 	int8_t *qbuf;           /* the query, quantized */
 	int32_t *dots;          /* scan output, dots_cap rows */
 	size_t dots_cap;
@@ -188,6 +193,8 @@ struct gw_sem *gw_sem_new(size_t dim, const struct gw_cache_limits *lim)
 	s->buckets = xcalloc(s->nbuckets, sizeof *s->buckets);
 	dlink_init(&s->lru);
 	dlink_init(&s->age);
+	s->nvbuckets = 64;
+	s->vbuckets = xcalloc(s->nvbuckets, sizeof *s->vbuckets);
 	s->qbuf = xmalloc(s->stride);
 	s->scan = pick_scan();
 	return s;
@@ -217,6 +224,7 @@ void gw_sem_free(struct gw_sem *s)
 			part_free(p);
 		}
 	free(s->buckets);
+	free(s->vbuckets);
 	free(s->qbuf);
 	free(s->dots);
 	free(s);
@@ -272,10 +280,50 @@ static void part_resize(struct gw_sem *s, struct spart *p, size_t cap)
 	p->cap = cap;
 }
 
+static uint64_t vec_hash(const struct spart *p, const int8_t *q, size_t stride, const struct embed_sig *sig)
+{
+	uint64_t h = p->h ^ 0x9e3779b97f4a7c15ULL;
+	for (size_t i = 0; i < stride; i += 8) {
+		uint64_t x;
+		memcpy(&x, q + i, 8); /* stride is a multiple of 32 */
+		h = (h ^ x) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	for (size_t i = 0; i < sig->n; i++)
+		h = (h ^ sig->h[i]) * 0x100000001b3ULL;
+	return h ^ sig->negations ^ ((uint64_t)sig->overflow << 8);
+}
+
+static void vunlink(struct gw_sem *s, struct sentry *e)
+{
+	struct sentry **pp = &s->vbuckets[e->vh & (s->nvbuckets - 1)];
+	while (*pp && *pp != e)
+		pp = &(*pp)->vnext;
+	if (*pp)
+		*pp = e->vnext;
+}
+
+static void vgrow(struct gw_sem *s)
+{
+	size_t nb = s->nvbuckets * 2;
+	struct sentry **b = xcalloc(nb, sizeof *b);
+	for (size_t i = 0; i < s->nvbuckets; i++)
+		for (struct sentry *e = s->vbuckets[i], *nx; e; e = nx) {
+			nx = e->vnext;
+			struct sentry **pp = &b[e->vh & (nb - 1)];
+			e->vnext = *pp;
+			*pp = e;
+		}
+	free(s->vbuckets);
+	s->vbuckets = b;
+	s->nvbuckets = nb;
+}
+
 /* Remove an entry: swap the last row into its place; free an empty partition. */
 static void drop(struct gw_sem *s, struct sentry *e)
 {
 	struct spart *p = e->part;
+	vunlink(s, e);
 	size_t r = e->row, last = p->n - 1;
 	if (r != last) {
 		memcpy(p->q + r * s->stride, p->q + last * s->stride, s->stride);
@@ -314,6 +362,21 @@ static void scan_part(struct gw_sem *s, const struct spart *p)
 
 static const struct embed_sig empty_sig;
 
+static struct spart *part_new(struct gw_sem *s, struct spart **pp, uint64_t h, const char *tenant, const char *model,
+			      const uint8_t ctx[32], size_t pcost)
+{
+	struct spart *p = xcalloc(1, sizeof *p);
+	p->h = h;
+	p->tenant = xstrdup(tenant);
+	p->model = xstrdup(model);
+	memcpy(p->ctx, ctx, 32);
+	p->cost = pcost;
+	*pp = p;
+	s->nparts++;
+	s->st.bytes += pcost;
+	return p;
+}
+
 int gw_sem_lookup(struct gw_sem *s, const char *tenant, const char *model, const uint8_t ctx[32], const float *vec,
 		  const struct embed_sig *sig, float threshold, uint64_t now_ms, struct gw_sem_hit *hit)
 {
@@ -347,14 +410,12 @@ int gw_sem_lookup(struct gw_sem *s, const char *tenant, const char *model, const
 	}
 	dlink_del(&best->lru);
 	dlink_add_after(&s->lru, &best->lru);
+	best->used = now_ms;
 	s->st.hits++;
 	hit->body = best->blob;
 	hit->score = best_score > 1 ? 1 : best_score;
 	return 1;
 }
-
-/* Two vectors this close (and with the same signature) are one question. */
-#define SAME_VECTOR 0.9995f
 
 int gw_sem_put(struct gw_sem *s, const char *tenant, const char *model, const uint8_t ctx[32], const float *vec,
 	       const struct embed_sig *sig, enum sse_wire wire, const char *body, size_t len, uint64_t now_ms,
@@ -377,30 +438,32 @@ int gw_sem_put(struct gw_sem *s, const char *tenant, const char *model, const ui
 	uint64_t h = part_hash(tenant, model, ctx);
 	struct spart **pp = part_slot(s, h, tenant, model, ctx), *p = *pp;
 	struct sentry *e = NULL;
-	if (p) {
-		scan_part(s, p);
-		for (size_t r = 0; r < p->n && !e; r++)
-			if ((float)s->dots[r] * qinv * p->inv[r] >= SAME_VECTOR && embed_sig_equal(sig, &p->ent[r]->sig))
-				e = p->ent[r];
-	} else {
-		p = xcalloc(1, sizeof *p);
-		p->h = h;
-		p->tenant = xstrdup(tenant);
-		p->model = xstrdup(model);
-		memcpy(p->ctx, ctx, 32);
-		p->cost = pcost;
-		*pp = p;
-		s->nparts++;
-		s->st.bytes += pcost;
-	}
-	if (e) { /* replace the body of the same question */
+	if (!p)
+		p = part_new(s, pp, h, tenant, model, ctx, pcost);
+	/* the same question (an identical quantized vector and signature) replaces its entry */
+	uint64_t vh = vec_hash(p, s->qbuf, s->stride, sig);
+	for (e = s->vbuckets[vh & (s->nvbuckets - 1)]; e; e = e->vnext)
+		if (e->vh == vh && e->part == p && memcmp(p->q + e->row * s->stride, s->qbuf, s->stride) == 0 &&
+		    embed_sig_equal(sig, &e->sig) && e->sig.negations == sig->negations)
+			break;
+	if (e) {
 		s->st.bytes -= e->cost;
 		gw_blob_unref(e->blob);
 		dlink_del(&e->lru);
 		dlink_del(&e->age);
-		memcpy(p->q + e->row * s->stride, s->qbuf, s->stride);
-		p->inv[e->row] = qinv;
 	} else {
+		if (p->n >= s->lim.max_partition) {
+			/* bounded scans: the partition's least recently used row makes room */
+			struct sentry *old = p->ent[0];
+			for (size_t r = 1; r < p->n; r++)
+				if (p->ent[r]->used < old->used)
+					old = p->ent[r];
+			drop(s, old); /* p stays: it still holds max_partition - 1 >= 1 rows, or is re-created below */
+			s->st.evictions++;
+			pp = part_slot(s, h, tenant, model, ctx);
+			if (!*pp)
+				p = part_new(s, pp, h, tenant, model, ctx, pcost);
+		}
 		if (p->n == p->cap)
 			part_resize(s, p, p->cap ? p->cap * 2 : 4);
 		e = xcalloc(1, sizeof *e);
@@ -410,11 +473,16 @@ int gw_sem_put(struct gw_sem *s, const char *tenant, const char *model, const ui
 		p->inv[e->row] = qinv;
 		p->ent[e->row] = e;
 		s->st.entries++;
+		e->vh = vh;
+		struct sentry **vb = &s->vbuckets[vh & (s->nvbuckets - 1)];
+		e->vnext = *vb;
+		*vb = e;
 	}
 	e->blob = gw_blob_new(wire, body, len);
 	e->sig = *sig;
 	e->cost = cost;
 	e->expires = now_ms + (ttl_ms ? ttl_ms : s->lim.ttl_ms);
+	e->used = now_ms;
 	s->st.bytes += cost;
 	s->st.puts++;
 	dlink_add_after(&s->lru, &e->lru);
@@ -428,6 +496,8 @@ int gw_sem_put(struct gw_sem *s, const char *tenant, const char *model, const ui
 	}
 	if (s->nparts > s->nbuckets)
 		grow_buckets(s);
+	if (s->st.entries > s->nvbuckets)
+		vgrow(s);
 	return 0;
 }
 

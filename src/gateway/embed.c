@@ -11,7 +11,8 @@
  *
  * Features (signed feature hashing into EMBED_DIM buckets):
  *   - unigrams of non-stopwords, weight 1.0
- *   - bigrams of consecutive non-stopwords, weight 0.7
+ *   - bigrams of consecutive non-stopwords, unordered ("pancake recipe" =
+ *     "recipe for pancakes"), weight 0.7
  *   - character 3-grams of " word " (with boundary marks), weight 0.25 in
  *     total per word, spread over its grams (robust to typos and
  *     inflections the stemmer misses)
@@ -22,9 +23,23 @@
  * embed_salient below for the token classes.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <math.h>
 #include <string.h>
 #include "gateway/embed.h"
+
+/* The word lexicon (all word lists of this file in one hash table; built
+ * once, see lex_build below). */
+enum { L_STOP = 1, L_NEG = 2, L_START = 4 };
+
+struct lex_ent {
+	const char *w;
+	uint8_t n, flags;
+	int16_t syn, cls, num;   /* thesaurus row, class row, number word; -1 = none */
+};
+
+static const struct lex_ent *lex_get(const char *w, size_t n);
+static int lex_flag(const char *w, size_t n, int flag);
 
 /* ---- words ----------------------------------------------------------- */
 
@@ -43,14 +58,6 @@ static uint64_t fnv(const char *s, size_t n, uint64_t seed)
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
 	return h;
-}
-
-static int in_list(const char *w, size_t n, const char *const *list)
-{
-	for (; *list; list++)
-		if (strlen(*list) == n && memcmp(*list, w, n) == 0)
-			return 1;
-	return 0;
 }
 
 static const char *const stopwords[] = {
@@ -140,17 +147,6 @@ static size_t stem(char *w, size_t n)
 	return n;
 }
 
-/* Map w (lower case) through the thesaurus; returns the canonical word. */
-static const char *synonym(const char *w, size_t n, size_t *outn)
-{
-	for (size_t r = 0; r < sizeof thesaurus / sizeof *thesaurus; r++)
-		for (int k = 1; k < 10 && thesaurus[r][k]; k++)
-			if (strlen(thesaurus[r][k]) == n && memcmp(thesaurus[r][k], w, n) == 0) {
-				*outn = strlen(thesaurus[r][0]);
-				return thesaurus[r][0];
-			}
-	return NULL;
-}
 
 struct tok {
 	char s[48];
@@ -215,7 +211,10 @@ static int next_word(const char *t, size_t len, size_t *pos, struct tok *w)
 static void normalize_word(struct tok *w)
 {
 	size_t sn;
-	const char *syn = synonym(w->s, w->n, &sn);
+	const struct lex_ent *e = lex_get(w->s, w->n);
+	const char *syn = e && e->syn >= 0 ? thesaurus[e->syn][0] : NULL;
+	if (syn)
+		sn = strlen(syn);
 	if (!syn)
 		w->n = stem(w->s, w->n);
 	if (syn) {
@@ -253,10 +252,12 @@ size_t embed_lexical(const char *text, size_t len, float out[EMBED_DIM])
 		}
 		for (int c = 0; c < ncur; c++) {
 			struct tok *t = &cur[c];
-			t->stop = in_list(t->s, t->n, stopwords);
+			t->stop = lex_flag(t->s, t->n, L_STOP);
 			if (t->stop)
 				continue;
 			/* character trigrams of the surface form, before stemming */
+			if (t->n > sizeof t->s - 1)
+				t->n = sizeof t->s - 1;
 			char g[52];
 			g[0] = ' ';
 			memcpy(g + 1, t->s, t->n);
@@ -285,7 +286,11 @@ size_t embed_lexical(const char *text, size_t len, float out[EMBED_DIM])
 	double norm2 = 0;
 	for (int i = 0; i < EMBED_DIM; i++) {
 		float a = acc[i];
-		float v = a >= 0 ? log1pf(a) : -log1pf(-a);
+		if (a == 0) { /* most buckets: skip the log */
+			out[i] = 0;
+			continue;
+		}
+		float v = a > 0 ? log1pf(a) : -log1pf(-a);
 		out[i] = v;
 		norm2 += (double)v * v;
 	}
@@ -482,13 +487,81 @@ static void sig_add(struct sigb *b, int cls, const char *s, size_t n)
 		b->h[b->n++] = h;
 }
 
+/* ---- one lookup per word --------------------------------------------- */
+
+/* All the word lists above in one open-addressing table, built once: the
+ * embedder and the guard look each word up once instead of scanning the
+ * lists (that made them 20-40 us per prompt). */
+
+#define LEX_SIZE 4096
+static struct lex_ent lex[LEX_SIZE];
+static pthread_once_t lex_once = PTHREAD_ONCE_INIT;
+
+static struct lex_ent *lex_slot(const char *w, size_t n)
+{
+	size_t i = (size_t)fnv(w, n, 7) & (LEX_SIZE - 1);
+	while (lex[i].w && !(lex[i].n == n && memcmp(lex[i].w, w, n) == 0))
+		i = (i + 1) & (LEX_SIZE - 1);
+	return &lex[i];
+}
+
+static struct lex_ent *lex_add(const char *w)
+{
+	size_t n = strlen(w);
+	struct lex_ent *e = lex_slot(w, n);
+	if (!e->w) {
+		e->w = w;
+		e->n = (uint8_t)n;
+		e->syn = e->cls = e->num = -1;
+	}
+	return e;
+}
+
+static void lex_build(void)
+{
+	for (const char *const *p = stopwords; *p; p++)
+		lex_add(*p)->flags |= L_STOP;
+	for (const char *const *p = negations; *p; p++)
+		lex_add(*p)->flags |= L_NEG;
+	for (const char *const *p = starters; *p; p++)
+		lex_add(*p)->flags |= L_START;
+	/* a thesaurus word maps to its row's first word; the first row wins */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t r = 0; r < sizeof thesaurus / sizeof *thesaurus; r++)
+			for (int k = pass ? 0 : 1; k < (pass ? 1 : 10) && thesaurus[r][k]; k++) {
+				struct lex_ent *e = lex_add(thesaurus[r][k]);
+				if (e->syn < 0)
+					e->syn = (int16_t)r;
+			}
+	for (size_t r = 0; r < sizeof classes / sizeof *classes; r++)
+		for (int k = 0; k < 9 && classes[r][k]; k++) {
+			struct lex_ent *e = lex_add(classes[r][k]);
+			if (e->cls < 0)
+				e->cls = (int16_t)r;
+		}
+	for (size_t k = 0; k < sizeof number_words / sizeof *number_words; k++)
+		lex_add(number_words[k][0])->num = (int16_t)k;
+}
+
+static const struct lex_ent *lex_get(const char *w, size_t n)
+{
+	pthread_once(&lex_once, lex_build);
+	if (n == 0 || n > 255)
+		return NULL;
+	struct lex_ent *e = lex_slot(w, n);
+	return e->w ? e : NULL;
+}
+
+static int lex_flag(const char *w, size_t n, int flag)
+{
+	const struct lex_ent *e = lex_get(w, n);
+	return e && (e->flags & flag);
+}
+
 static int find_class1(const char *w, size_t n)
 {
-	for (size_t r = 0; r < sizeof classes / sizeof *classes; r++)
-		for (int k = 0; k < 9 && classes[r][k]; k++)
-			if (strlen(classes[r][k]) == n && memcmp(classes[r][k], w, n) == 0)
-				return (int)r;
-	return -1;
+	const struct lex_ent *e = lex_get(w, n);
+	return e ? e->cls : -1;
 }
 
 /* The class of a lower-case word, trying it as is, then without an
@@ -656,14 +729,12 @@ void embed_salient(const char *t, size_t len, struct embed_sig *sig)
 				char cb[2] = { (char)(cls & 0xff), (char)(cls >> 8) };
 				sig_add(&b, S_CLASS, cb, 2);
 				i += 3;
-			} else if (in_list(low, ln, negations)) {
+			} else if (lex_flag(low, ln, L_NEG)) {
 				b.neg++;
 			} else {
 				int cls = find_class(low, ln);
-				int numw = -1;
-				for (size_t k = 0; k < sizeof number_words / sizeof *number_words; k++)
-					if (strlen(number_words[k][0]) == ln && memcmp(number_words[k][0], low, ln) == 0)
-						numw = (int)k;
+				const struct lex_ent *le = lex_get(low, ln);
+				int numw = le ? le->num : -1;
 				if (numw >= 0) {
 					sig_add(&b, S_NUM, number_words[numw][1], strlen(number_words[numw][1]));
 				} else if (cls >= 0) {
@@ -677,7 +748,7 @@ void embed_salient(const char *t, size_t len, struct embed_sig *sig)
 						sig_add(&b, S_TARGET, low, ln);
 				} else if (ww[0] >= 'A' && ww[0] <= 'Z' && (wn >= 2 || ww[0] != 'I')) {
 					int start = a == 0 && is_sentence_start(t, s);
-					if (!start || !in_list(low, ln, starters)) {
+					if (!start || !lex_flag(low, ln, L_START)) {
 						sig_add(&b, S_ENT, low, ln);
 						if (after_to)
 							sig_add(&b, S_TARGET, low, ln);

@@ -3,23 +3,25 @@
  * semantic cache.
  *
  * embed_lexical() maps text to a fixed-dimension, L2-normalized float
- * vector by feature hashing: lower-cased word unigrams and bigrams (after a
- * light normalization: stopwords dropped for bigrams, a crude suffix
- * stemmer) and character 3/4-grams inside words, each with sublinear term
- * frequency (1 + log tf) and a signed hash (so collisions cancel instead of
- * adding up). It is deterministic, needs no model file, and costs a few
- * microseconds per prompt; its weakness is that it cannot tell "capital of
- * France" from "capital of Spain", which is what the guard is for.
+ * vector by signed feature hashing: word unigrams and unordered bigrams of
+ * the non-stopwords (lower-cased, through a small synonym thesaurus or a
+ * crude suffix stemmer) and character trigrams of each word, with
+ * sublinear term frequency (log(1 + x) per bucket). It is deterministic,
+ * needs no model file, and costs a few microseconds per prompt; its
+ * weakness is that it cannot tell "capital of France" from "capital of
+ * Spain", which is what the guard is for.
  *
  * embed_salient() extracts the tokens whose change flips the meaning of a
- * prompt even when most words are equal: numbers (digits and number words
- * up to the thousands), negations, entity-like words (capitalized words
- * that are not sentence-initial stock words, acronyms), code identifiers
- * (snake_case, camelCase, dotted names, call syntax), quoted strings,
- * and polar words (increase/decrease, before/after, ...). The semantic
- * index rejects a match whose signature differs (embed_sig_equal).
+ * prompt even when most words are equal: numbers (digits and number
+ * words), negations, entity-like words (capitalized words that are not
+ * sentence-initial stock words, acronyms), code identifiers and IDs
+ * (snake_case, camelCase, dotted names, call syntax, INV-2291), quoted
+ * strings, and word classes (direction, time scope, task, language and
+ * format), with the target of "to"/"into" marked. The semantic index
+ * rejects a match whose signature differs (embed_sig_equal).
  *
- * Everything here is pure: no allocation, no global state.
+ * No allocation. The word lists live in one read-only table built on
+ * first use (pthread_once); everything else is pure.
  */
 #ifndef AICOST_GW_EMBED_H
 #define AICOST_GW_EMBED_H

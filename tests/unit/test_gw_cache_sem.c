@@ -209,6 +209,39 @@ static void test_replace_ttl_bounds(void **st)
 	gw_sem_free(s);
 }
 
+static void test_partition_cap(void **st)
+{
+	struct gw_cache_limits lim = { .max_partition = 4 };
+	struct gw_sem *s = gw_sem_new(64, &lim);
+	float v[8][64];
+	struct gw_sem_hit h;
+	for (int i = 0; i < 8; i++)
+		rand_unit(v[i], 64);
+	for (int i = 0; i < 4; i++)
+		gw_sem_put(s, "t", "m", ctx0, v[i], NULL, SSE_OPENAI_CHAT, "x", 1, (uint64_t)i, 0);
+	/* a hit on row 0 makes row 1 the least recently used */
+	assert_int_equal(gw_sem_lookup(s, "t", "m", ctx0, v[0], NULL, 0.99f, 10, &h), 1);
+	gw_sem_put(s, "t", "m", ctx0, v[4], NULL, SSE_OPENAI_CHAT, "x", 1, 11, 0);
+	gw_sem_put(s, "t", "m", ctx1, v[5], NULL, SSE_OPENAI_CHAT, "x", 1, 12, 0); /* another partition: no effect */
+	struct gw_cache_stats stt;
+	gw_sem_get_stats(s, &stt);
+	assert_int_equal(stt.entries, 5);
+	assert_int_equal(gw_sem_lookup(s, "t", "m", ctx0, v[1], NULL, 0.99f, 13, &h), 0);
+	assert_int_equal(gw_sem_lookup(s, "t", "m", ctx0, v[0], NULL, 0.99f, 13, &h), 1);
+	assert_int_equal(gw_sem_lookup(s, "t", "m", ctx0, v[2], NULL, 0.99f, 13, &h), 1);
+	assert_int_equal(gw_sem_lookup(s, "t", "m", ctx0, v[4], NULL, 0.99f, 13, &h), 1);
+	gw_sem_free(s);
+	/* a cap of one row */
+	lim.max_partition = 1;
+	s = gw_sem_new(64, &lim);
+	gw_sem_put(s, "t", "m", ctx0, v[0], NULL, SSE_OPENAI_CHAT, "a", 1, 0, 0);
+	gw_sem_put(s, "t", "m", ctx0, v[1], NULL, SSE_OPENAI_CHAT, "b", 1, 1, 0);
+	assert_int_equal(gw_sem_lookup(s, "t", "m", ctx0, v[1], NULL, 0.99f, 2, &h), 1);
+	assert_string_equal(h.body->data, "b");
+	assert_int_equal(gw_sem_lookup(s, "t", "m", ctx0, v[0], NULL, 0.99f, 2, &h), 0);
+	gw_sem_free(s);
+}
+
 static void test_kernels_agree(void **st)
 {
 	static const char *const kernels[] = { "generic", "sse2", "avx2" };
@@ -323,6 +356,7 @@ int main(void)
 		cmocka_unit_test(test_guard),
 		cmocka_unit_test(test_salient),
 		cmocka_unit_test(test_replace_ttl_bounds),
+		cmocka_unit_test(test_partition_cap),
 		cmocka_unit_test(test_kernels_agree),
 		cmocka_unit_test(test_paraphrase_acceptance),
 	};
