@@ -44,6 +44,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		gw_cache_sweep(g->cache, ms, 256);
 	if (g->sem)
 		gw_sem_sweep(g->sem, ms, 256);
+	if (g->sem_up)
+		gw_sem_sweep(g->sem_up, ms, 256);
 	if (g->stopping && (g->m.inflight == 0 || now >= stop_at))
 		event_base_loopbreak(g->base);
 }
@@ -261,6 +263,7 @@ out:
 	alerts_stop(g.alerts);
 	gw_cache_free(g.cache);
 	gw_sem_free(g.sem);
+	gw_sem_free(g.sem_up);
 	if (g.base)
 		event_base_free(g.base);
 	gwconf_release(&conf);

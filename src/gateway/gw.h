@@ -62,7 +62,9 @@ struct gw {
 	struct gw_upstreams *up;
 	struct gw_spool *spool;
 	struct gw_cache *cache;      /* exact cache, or NULL */
-	struct gw_sem *sem;          /* semantic cache, or NULL */
+	struct gw_sem *sem;          /* semantic cache (lexical embedder), or NULL */
+	struct gw_sem *sem_up;       /* semantic cache on upstream embeddings (created with the first vector) */
+	size_t sem_up_dim;
 	struct gw_alerts *alerts;
 	struct gw_metrics m;
 	struct evconnlistener *lis;

@@ -667,12 +667,14 @@ static int parse_settings(struct ld *l, const struct cfg_node *g)
 	}
 	const struct cfg_node *ca = cfg_node_get(g, "cache");
 	if (ca && ca->type != CN_NULL) {
-		static const char *const known[] = { "exact", "semantic", "ttl", "max_bytes", "max_entries", "sampled", NULL };
+		static const char *const known[] = { "exact", "semantic", "ttl", "max_bytes", "max_entries", "sampled",
+						     "embeddings", NULL };
 		if (want_map(l, ca, "cache") < 0)
 			return -1;
 		unknown_keys(l, ca, "cache", known);
 		const struct cfg_node *se = cfg_node_get(ca, "semantic");
 		if (get_bool(l, ca, "exact", "cache", &c->cache_exact) < 0 ||
+		    get_str(l, ca, "embeddings", "cache", &c->cache_embeddings, 0) < 0 ||
 		    get_bool(l, ca, "sampled", "cache", &c->cache_sampled) < 0 ||
 		    get_num(l, ca, "ttl", "cache", &c->cache_ttl_s, 1, 86400 * 365) < 0)
 			return -1;
@@ -752,6 +754,15 @@ int gwconf_load(const struct config *cfg, const struct price_catalog *cat, struc
 				return bad(&l, &ups->items[i], path, "two upstreams are named '%s'", c->rt.ups[i].name);
 	}
 
+	if (c->cache_embeddings) {
+		for (size_t i = 0; i < c->rt.ndeps && !c->embed_dep; i++)
+			if (!strcmp(c->rt.deps[i].alias, c->cache_embeddings) && route_serves(&c->rt.deps[i], API_EMBEDDINGS))
+				c->embed_dep = &c->rt.deps[i];
+		if (!c->embed_dep)
+			return bad(&l, cfg_node_get(cfg_node_get(g, "cache"), "embeddings"), "cache.embeddings",
+				   "model '%s' is not served by an openai or azure-openai upstream", c->cache_embeddings);
+	}
+
 	const struct cfg_node *teams = cfg_node_get(g, "teams");
 	if (teams && teams->type != CN_NULL) {
 		if (want_map(&l, teams, "teams") < 0)
@@ -823,6 +834,7 @@ void gwconf_release(struct gw_conf *c)
 	free(c->listen);
 	free(c->spool_dir);
 	free(c->request_log_dir);
+	free(c->cache_embeddings);
 	free_strs(c->tag_metadata, c->ntag_metadata);
 	for (size_t i = 0; i < c->rt.nups; i++) {
 		struct gw_upstream *u = &c->rt.ups[i];

@@ -54,6 +54,8 @@ struct gw_conf {
 	size_t cache_max_bytes;      /* default 256 MiB */
 	size_t cache_max_entries;    /* default 10000 */
 	int cache_sampled;           /* default 1 */
+	char *cache_embeddings;      /* model alias whose /v1/embeddings vectors drive the semantic cache (NULL: lexical) */
+	struct gw_deploy *embed_dep; /* its deployment */
 
 	struct gw_routing rt;
 	struct gw_key *keys;

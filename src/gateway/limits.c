@@ -189,6 +189,17 @@ void limits_settle(struct gw_admit *a, double mono, int64_t day, money_t actual,
 	a->admitted = 0;
 }
 
+void limits_charge(struct gw_admit *a, int64_t day, money_t cost, gw_soft_hook hook, void *hook_arg)
+{
+	for (int i = 0; a->admitted && i < a->n; i++)
+		for (size_t k = 0; k < a->acct[i]->nbudgets; k++) {
+			struct gw_budget *b = &a->acct[i]->budgets[k];
+			roll(b, day);
+			b->spent += cost;
+			soft_check(a->acct[i], b, hook, hook_arg);
+		}
+}
+
 double limits_budget_use(const struct gw_account *a, int64_t day)
 {
 	double worst = 0;

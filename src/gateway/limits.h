@@ -106,6 +106,9 @@ int limits_admit(struct gw_account *const *acct, int n, double mono, int64_t day
 void limits_settle(struct gw_admit *a, double mono, int64_t day, money_t actual, uint64_t tokens, gw_soft_hook hook,
 		   void *hook_arg);
 
+/* Add a cost that had no reservation (a side call such as a cache embedding) to a's accounts' spend. */
+void limits_charge(struct gw_admit *a, int64_t day, money_t cost, gw_soft_hook hook, void *hook_arg);
+
 /* The highest (spent + reserved) / limit of a's budgets, for downgrades (0 when none). */
 double limits_budget_use(const struct gw_account *a, int64_t day);
 

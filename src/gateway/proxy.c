@@ -95,6 +95,11 @@ struct gw_req {
 	struct gw_smeter sm;
 
 	/* cache */
+	int phase;                   /* 1 while the semantic cache's embedding call runs */
+	struct gw_deploy *edep;      /* its deployment */
+	char *ebody;
+	int vec_up;                  /* r->vec came from the upstream embedder (r->vdim floats) */
+	size_t vdim;
 	const char *tenant;
 	enum cache_res cache;
 	int cache_on, sem_on;
@@ -136,6 +141,7 @@ static int64_t today(void)
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 static void on_done(struct up_xfer *x, CURLcode rc);
+static void embed_done(struct gw_req *r, CURLcode rc);
 
 static struct gw_req *req_new(struct gw *g, struct conn *c)
 {
@@ -176,6 +182,7 @@ static void req_free(struct gw_req *r)
 	if (r->creq_on)
 		gw_cache_req_release(&r->creq);
 	free(r->vec);
+	free(r->ebody);
 	sse_asm_free(r->as);
 	g->m.inflight--;
 	/* Big buffers are not worth keeping. */
@@ -338,19 +345,11 @@ static void req_error(struct gw_req *r, int status, const char *type, const char
  * append the record to the spool. Called before the last byte of the
  * response is queued.
  */
-static void meter_finish(struct gw_req *r, int status, const struct gw_usage *u, const char *outcome)
+/* Count tokens and cost, and append one record to the spool. */
+static void book(struct gw_req *r, const char *id, struct gw_deploy *d, int status, const struct gw_usage *u, money_t cost,
+		 const char *endpoint, const char *cache, const char *outcome)
 {
 	struct gw *g = r->g;
-	if (r->metered)
-		return;
-	r->metered = 1;
-	money_t cost = 0;
-	struct gw_deploy *d = r->dep;
-	if (u && u->found && d && meter_cost(d->price, u, &cost) < 0)
-		cost = 0;
-	r->cost = cost;
-	uint64_t tokens = u && u->found ? meter_prompt_tokens(u) + meter_output_tokens(u) : 0;
-	limits_settle(&r->admit, gw_mono(), today(), cost, tokens, alerts_soft, g->alerts);
 	if (u && u->found) {
 		struct llm_usage lu;
 		meter_llm_usage(u, &lu);
@@ -388,7 +387,7 @@ static void meter_finish(struct gw_req *r, int status, const struct gw_usage *u,
 			mk[nm] = r->tag_k[i], mv[nm++] = r->tag_v[i];
 	}
 	struct gw_record rec = {
-		.id = r->id,
+		.id = id,
 		.ts_ms = r->t_ms,
 		.provider = d ? gw_provider_catalog[d->up->provider] : "unknown",
 		.model = d ? d->price_model : r->model,
@@ -400,11 +399,11 @@ static void meter_finish(struct gw_req *r, int status, const struct gw_usage *u,
 		.status = status,
 		.prompt_sha256 = r->sha[0] ? r->sha : NULL,
 		.prompt_chars = r->prompt_chars,
-		.stream = r->stream,
+		.stream = r->stream && endpoint == r->endpoint,
 		.cost = cost,
-		.cache = cache_name[r->cache],
+		.cache = cache,
 		.route = d ? d->name : NULL,
-		.endpoint = r->endpoint,
+		.endpoint = endpoint,
 		.outcome = outcome,
 	};
 	char buf[REC_MAX];
@@ -418,6 +417,27 @@ static void meter_finish(struct gw_req *r, int status, const struct gw_usage *u,
 		spool_append(g->spool, buf, n, gw_mono());
 	else
 		g->m.unmetered++;
+}
+
+/*
+ * Book the request once: settle the reservation to the cost, count, and
+ * append the record to the spool. Called before the last byte of the
+ * response is queued.
+ */
+static void meter_finish(struct gw_req *r, int status, const struct gw_usage *u, const char *outcome)
+{
+	struct gw *g = r->g;
+	if (r->metered)
+		return;
+	r->metered = 1;
+	money_t cost = 0;
+	struct gw_deploy *d = r->dep;
+	if (u && u->found && d && meter_cost(d->price, u, &cost) < 0)
+		cost = 0;
+	r->cost = cost;
+	uint64_t tokens = u && u->found ? meter_prompt_tokens(u) + meter_output_tokens(u) : 0;
+	limits_settle(&r->admit, gw_mono(), today(), cost, tokens, alerts_soft, g->alerts);
+	book(r, r->id, d, status, u, cost, r->endpoint, cache_name[r->cache], outcome);
 }
 
 /* The request ends: timers, counters, the connection's next request. */
@@ -489,7 +509,7 @@ static int body_for(struct gw_req *r, const char *m)
 }
 
 /* The header list: provider headers first, then the client's pass-through headers. */
-static struct curl_slist *build_headers(struct gw_req *r, const struct gw_upstream *u)
+static struct curl_slist *build_headers(struct gw_req *r, const struct gw_upstream *u, int client)
 {
 	size_t nh = 0;
 	for (size_t i = 0; i < r->hlen; i++)
@@ -514,7 +534,7 @@ static struct curl_slist *build_headers(struct gw_req *r, const struct gw_upstre
 	}
 	for (size_t i = 0; i < u->nheaders; i++)
 		r->nodes[k++].data = u->headers[i];
-	for (size_t i = 0; i < r->hlen; i += strlen(r->hbuf + i) + 1) {
+	for (size_t i = 0; client && i < r->hlen; i += strlen(r->hbuf + i) + 1) {
 		/* The upstream's configured headers win over the client's. */
 		size_t nl = strcspn(r->hbuf + i, ":"), j;
 		for (j = 0; j < u->nheaders; j++)
@@ -549,7 +569,7 @@ static int attempt(struct gw_req *r)
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, build_headers(r, u));
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, build_headers(r, u, 1));
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -585,6 +605,11 @@ static void copy_hval(const char *p, size_t n, size_t off, char *out, size_t cap
 	out[l] = 0;
 }
 
+static struct gw_upstream *cur_up(const struct gw_req *r)
+{
+	return r->phase ? r->edep->up : r->dep->up;
+}
+
 static size_t on_header(char *p, size_t sz, size_t nit, void *arg)
 {
 	struct gw_req *r = arg;
@@ -598,7 +623,7 @@ static size_t on_header(char *p, size_t sz, size_t nit, void *arg)
 		if (r->status >= 200) {
 			r->hdr_done = 1;
 			if (r->timer_on)
-				arm(r, r->dep->up->idle_timeout_s);
+				arm(r, cur_up(r)->idle_timeout_s);
 		}
 	} else if (n > 13 && !strncasecmp(p, "content-type:", 13)) {
 		copy_hval(p, n, 13, r->ctype, sizeof r->ctype);
@@ -687,14 +712,14 @@ static size_t on_data(char *p, size_t sz, size_t nit, void *arg)
 		return 0;
 	if (!r->got_data) {
 		r->got_data = 1;
-		r->streaming = r->stream && r->status / 100 == 2;
+		r->streaming = r->stream && r->status / 100 == 2 && !r->phase;
 		if (r->streaming) {
 			sse_parser_init(&r->sp, 0, 0);
 			r->parser_on = 1;
 		}
 	}
 	if (r->timer_on)
-		arm(r, r->dep->up->idle_timeout_s);
+		arm(r, cur_up(r)->idle_timeout_s);
 	if (!r->streaming) {
 		if (r->resp_len + n > g->conf->max_response) {
 			r->resp_over = 1;
@@ -802,6 +827,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	r->timer_on = 0;
 	up_cancel(r->g->up, &r->x);
+	if (r->phase) {
+		embed_done(r, CURLE_OPERATION_TIMEDOUT);
+		return;
+	}
 	if (r->head_sent) {
 		/* A stream that stalled: bill what was delivered, cut the client off. */
 		stream_meter_finish(r, "upstream_timeout");
@@ -832,8 +861,9 @@ static void cache_store(struct gw_req *r, const char *body, size_t n)
 	enum sse_wire w = wire_of(r->api);
 	if (g->cache)
 		gw_cache_put(g->cache, r->creq.key, w, body, n, now_ms, 0);
-	if (g->sem && r->sem_on && r->vec)
-		gw_sem_put(g->sem, r->tenant, r->plan.d[0]->name, r->creq.ctx, r->vec, &r->sig, w, body, n, now_ms, 0);
+	struct gw_sem *sem = r->vec_up ? g->sem_up : g->sem;
+	if (sem && r->sem_on && r->vec)
+		gw_sem_put(sem, r->tenant, r->plan.d[0]->name, r->creq.ctx, r->vec, &r->sig, w, body, n, now_ms, 0);
 }
 
 static void send_upstream_response(struct gw_req *r)
@@ -881,6 +911,10 @@ static void on_done(struct up_xfer *x, CURLcode rc)
 	if (!r->c) {
 		/* Detached already (cannot happen: a detached request is finished at once). */
 		req_free(r);
+		return;
+	}
+	if (r->phase) {
+		embed_done(r, rc);
 		return;
 	}
 	if (r->head_sent) {
@@ -1300,7 +1334,7 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 	copy_headers(r, h);
 
 	if (cache_lookup(r, body, n))
-		return;
+		return;   /* answered, or the embedding call is in flight */
 	if (attempt(r) < 0) {
 		if (!next_attempt(r, 1))
 			upstream_failed(r, 0, "could not start the request");
@@ -1309,15 +1343,207 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 
 /* ---- cache ---------------------------------------------------------------------------------------------- */
 
+/* Answer from a cached complete response b: a zero-cost record, then the body (replayed as SSE for a stream). */
+static void cache_reply(struct gw_req *r, struct gw_blob *b)
+{
+	struct gw *g = r->g;
+	if (r->cache == CR_HIT)
+		g->m.cache_hits++;
+	else
+		g->m.cache_semantic_hits++;
+	r->dep = r->plan.d[0];
+	struct gw_usage zero = { .found = 1, .anthropic = r->api == API_MESSAGES };
+	meter_finish(r, 200, &zero, "complete");
+	if (!r->stream) {
+		send_full(r, 200, "application/json", b->data, b->len);
+	} else {
+		char *sse;
+		size_t sl;
+		struct sse_synth_opts so = { .include_usage = r->client_usage };
+		if (sse_synthesize((enum sse_wire)b->wire, b->data, b->len, &so, &sse, &sl) < 0) {
+			req_error(r, 500, "server_error", NULL, "the cached response could not be replayed", 0);
+			finish(r, 1);
+			return;
+		}
+		char head[1024];
+		r->status = 200;
+		int k = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+				 "Content-Length: %zu\r\n", sl);
+		k += aicost_headers(r, head + k, sizeof head - (size_t)k, 1);
+		k += snprintf(head + k, sizeof head - (size_t)k, "%s\r\n", r->keep_alive ? "" : "Connection: close\r\n");
+		conn_queue(r->c, head, (size_t)k);
+		conn_queue(r->c, sse, sl);
+		free(sse);
+		count_status(g, r->ep, 200);
+	}
+	finish(r, 1);
+}
+
+static double sem_threshold(const struct gw_req *r)
+{
+	const struct gw_conf *c = r->g->conf;
+	const struct gw_route *ro = r->plan.route;
+	double sem = ro && ro->cache_semantic != -1 ? ro->cache_semantic : c->cache_semantic;
+	/* `semantic: true`: the lexical embedder's measured default, or 0.90 for upstream vectors. */
+	if (sem == -2)
+		sem = c->embed_dep ? 0.90 : GW_SEM_DEFAULT_THRESHOLD;
+	return sem;
+}
+
+/* Start the semantic cache's /v1/embeddings call for the request's last user turn. 0 started, -1 not. */
+static int embed_start(struct gw_req *r)
+{
+	struct gw *g = r->g;
+	struct gw_deploy *d = g->conf->embed_dep;
+	struct gw_upstream *u = d->up;
+	size_t cap = strlen(d->model) * 6 + r->creq.text_len * 6 + 64, k = 0;
+	free(r->ebody);
+	r->ebody = xmalloc(cap);
+	char m[REQ_MODEL_MAX * 6 + 8], *t = xmalloc(r->creq.text_len * 6 + 8);
+	json_escape(d->model, m, sizeof m);
+	/* json_escape stops at a NUL: the text is a C string from the cache helper. */
+	json_escape(r->creq.text, t, r->creq.text_len * 6 + 8);
+	k = (size_t)snprintf(r->ebody, cap, "{\"model\":\"%s\",\"input\":\"%s\"}", m, t);
+	free(t);
+	if (u->provider == GP_AZURE)
+		snprintf(r->url, sizeof r->url, "%s/openai/deployments/%s/embeddings?api-version=%s", u->base_url, d->model,
+			 u->api_version);
+	else
+		snprintf(r->url, sizeof r->url, "%s/v1/embeddings", u->base_url);
+	CURL *e = up_easy(g->up, u);
+	if (!e)
+		return -1;
+	r->x.easy = e;
+	r->edep = d;
+	r->phase = 1;
+	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->ebody);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)k);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, build_headers(r, u, 0));
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(u->connect_timeout_s * 1000));
+	if (u->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, u->ca_file);
+	r->status = 0;
+	r->hdr_done = r->got_data = 0;
+	r->resp_len = 0;
+	r->resp_over = 0;
+	r->t_att = gw_mono();
+	if (up_start(g->up, &r->x) < 0) {
+		up_release(g->up, e, u);
+		r->x.easy = NULL;
+		r->phase = 0;
+		return -1;
+	}
+	arm(r, u->timeout_s);
+	return 0;
+}
+
+/* The vector of an embeddings response (data[0].embedding) into a malloc'd array; its length in *dim. */
+static float *embedding_vector(const char *p, size_t n, size_t *dim)
+{
+	static const char *const keys[] = { "data" };
+	struct js_span data, first, emb, x;
+	struct js_iter it;
+	if (js_top_members(p, n, 16, keys, 1, &data) < 0 || data.t != JS_ARR)
+		return NULL;
+	js_iter_init(&it, &data);
+	if (!js_arr_next(&it, &first) || !js_get(&first, "embedding", &emb) || emb.t != JS_ARR)
+		return NULL;
+	size_t cap = 0, k = 0;
+	float *v = NULL;
+	js_iter_init(&it, &emb);
+	while (js_arr_next(&it, &x)) {
+		char num[64];
+		if (x.t != JS_NUM || x.n >= sizeof num || k >= 16384) {
+			free(v);
+			return NULL;
+		}
+		memcpy(num, x.p, x.n);
+		num[x.n] = 0;
+		if (k == cap) {
+			cap = cap ? cap * 2 : 512;
+			v = xrealloc(v, cap * sizeof *v);
+		}
+		v[k++] = strtof(num, NULL);
+	}
+	*dim = k;
+	return v;
+}
+
+static void embed_done(struct gw_req *r, CURLcode rc)
+{
+	struct gw *g = r->g;
+	struct gw_deploy *d = r->edep;
+	double now = gw_mono();
+	r->up_time += now - r->t_att;
+	up_release(g->up, r->x.easy, d->up);
+	r->x.easy = NULL;
+	r->phase = 0;
+	route_result(d, rc == CURLE_OK && r->status / 100 == 2, now);
+	if (rc == CURLE_OK && r->status / 100 == 2) {
+		/* The embedding is a real upstream call: booked against the same key (no reservation: a few tokens). */
+		struct gw_usage u = { 0 };
+		money_t cost = 0;
+		if (meter_body(r->resp, r->resp_len, 0, &u) > 0 && meter_cost(d->price, &u, &cost) < 0)
+			cost = 0;
+		limits_charge(&r->admit, today(), cost, alerts_soft, g->alerts);
+		char id[64];
+		snprintf(id, sizeof id, "%s-emb", r->id);
+		book(r, id, d, (int)r->status, u.found ? &u : NULL, cost, "/v1/embeddings", NULL, "cache_embedding");
+		size_t dim = 0;
+		float *v = embedding_vector(r->resp, r->resp_len, &dim);
+		if (v && dim && embed_normalize(v, dim) == 0) {
+			if (!g->sem_up) {
+				struct gw_cache_limits lim = GW_CACHE_LIMITS_DEFAULT;
+				lim.max_bytes = g->conf->cache_max_bytes;
+				lim.max_entries = g->conf->cache_max_entries;
+				lim.ttl_ms = (uint64_t)(g->conf->cache_ttl_s * 1000);
+				g->sem_up = gw_sem_new(dim, &lim);
+				g->sem_up_dim = dim;
+			}
+			if (g->sem_up && dim == g->sem_up_dim) {
+				struct gw_sem_hit hit;
+				free(r->vec);
+				r->vec = v;
+				v = NULL;
+				r->vdim = dim;
+				r->vec_up = r->sem_on = 1;
+				if (gw_sem_lookup(g->sem_up, r->tenant, r->plan.d[0]->name, r->creq.ctx, r->vec, &r->sig,
+						  (float)sem_threshold(r), (uint64_t)gw_wall_ms(), &hit) == 1) {
+					r->cache = CR_SEM_HIT;
+					cache_reply(r, hit.body);
+					return;
+				}
+			}
+		}
+		free(v);
+	} else {
+		g->m.upstream_errors++;
+	}
+	/* A miss (or no vector): the request goes upstream. */
+	g->m.cache_misses++;
+	if (r->stream)
+		r->as = sse_asm_new(wire_of(r->api), 0);
+	r->resp_len = 0;
+	r->status = 0;
+	if (attempt(r) < 0 && !next_attempt(r, 1))
+		upstream_failed(r, 0, "could not start the request");
+}
+
+/* Cache lookup: 1 answered from the cache, 2 waiting for the embedding call, 0 go upstream. */
 static int cache_lookup(struct gw_req *r, const char *body, size_t n)
 {
 	struct gw *g = r->g;
 	const struct gw_route *ro = r->plan.route;
 	int exact = ro && ro->cache_exact >= 0 ? ro->cache_exact : g->conf->cache_exact;
-	double sem = ro && ro->cache_semantic != -1 ? ro->cache_semantic : g->conf->cache_semantic;
-	if (sem == -2)
-		sem = GW_SEM_DEFAULT_THRESHOLD;
-	if (r->api == API_EMBEDDINGS || (!exact && sem <= 0) || (!g->cache && !g->sem))
+	double sem = sem_threshold(r);
+	int sem_up = sem > 0 && g->conf->embed_dep;
+	if (r->api == API_EMBEDDINGS || (!exact && sem <= 0) || (!g->cache && !g->sem && !sem_up))
 		return 0;
 	json_error_t je;
 	json_t *root = json_loadb(body, n, 0, &je);
@@ -1339,15 +1565,20 @@ static int cache_lookup(struct gw_req *r, const char *body, size_t n)
 	struct gw_blob *b = exact && g->cache ? gw_cache_get(g->cache, r->creq.key, now_ms) : NULL;
 	if (b) {
 		r->cache = CR_HIT;
-	} else if (sem > 0 && g->sem && r->creq.text) {
-		r->sem_on = 1;
-		r->vec = xmalloc(EMBED_DIM * sizeof *r->vec);
-		embed_lexical(r->creq.text, r->creq.text_len, r->vec);
+	} else if (sem > 0 && r->creq.text) {
 		embed_salient(r->creq.text, r->creq.text_len, &r->sig);
-		struct gw_sem_hit hit;
-		if (gw_sem_lookup(g->sem, tenant, model, r->creq.ctx, r->vec, &r->sig, (float)sem, now_ms, &hit) == 1) {
-			b = hit.body;
-			r->cache = CR_SEM_HIT;
+		if (sem_up)
+			return embed_start(r) == 0 ? 2 : 0;
+		if (g->sem) {
+			struct gw_sem_hit hit;
+			r->sem_on = 1;
+			r->vec = xmalloc(EMBED_DIM * sizeof *r->vec);
+			r->vdim = EMBED_DIM;
+			embed_lexical(r->creq.text, r->creq.text_len, r->vec);
+			if (gw_sem_lookup(g->sem, tenant, model, r->creq.ctx, r->vec, &r->sig, (float)sem, now_ms, &hit) == 1) {
+				b = hit.body;
+				r->cache = CR_SEM_HIT;
+			}
 		}
 	}
 	if (!b) {
@@ -1356,36 +1587,6 @@ static int cache_lookup(struct gw_req *r, const char *body, size_t n)
 			r->as = sse_asm_new(w, 0);
 		return 0;
 	}
-	if (r->cache == CR_HIT)
-		g->m.cache_hits++;
-	else
-		g->m.cache_semantic_hits++;
-	/* A hit costs nothing: a record with zero usage, then the stored answer. */
-	r->dep = r->plan.d[0];
-	struct gw_usage zero = { .found = 1, .anthropic = r->api == API_MESSAGES };
-	meter_finish(r, 200, &zero, "complete");
-	if (!r->stream) {
-		send_full(r, 200, "application/json", b->data, b->len);
-	} else {
-		char *sse;
-		size_t sl;
-		struct sse_synth_opts so = { .include_usage = r->client_usage };
-		if (sse_synthesize((enum sse_wire)b->wire, b->data, b->len, &so, &sse, &sl) < 0) {
-			req_error(r, 500, "server_error", NULL, "the cached response could not be replayed", 0);
-			finish(r, 1);
-			return 1;
-		}
-		char head[1024];
-		r->status = 200;
-		int k = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-				 "Content-Length: %zu\r\n", sl);
-		k += aicost_headers(r, head + k, sizeof head - (size_t)k, 1);
-		k += snprintf(head + k, sizeof head - (size_t)k, "%s\r\n", r->keep_alive ? "" : "Connection: close\r\n");
-		conn_queue(r->c, head, (size_t)k);
-		conn_queue(r->c, sse, sl);
-		free(sse);
-		count_status(g, r->ep, 200);
-	}
-	finish(r, 1);
+	cache_reply(r, b);
 	return 1;
 }

@@ -6,7 +6,10 @@
 #   - a streamed miss is assembled and stored, so the non-stream twin hits;
 #   - semantic (a route with the default threshold): a paraphrase hits
 #     (semantic-hit), a request that differs in a salient word does not;
-#   - hits are metered at zero cost and counted in /metrics.
+#   - hits are metered at zero cost and counted in /metrics;
+#   - with cache.embeddings the semantic cache uses an upstream's /v1/embeddings
+#     vectors: the embedding call is booked against the same key, a paraphrase
+#     hits, a different question does not.
 NAME="gateway cache test"
 source "$(dirname "$0")/gateway_lib.sh"
 
@@ -100,4 +103,31 @@ assert len(hits) == 4, len(hits)
 assert all(r["cost"] == 0 and r["usage"]["prompt_tokens"] == 0 for r in hits), hits
 EOF
 [ "$(ledger_requests)" = 10 ] || fail "ledger requests $(ledger_requests), want 10"
+
+# Upstream embeddings for the semantic cache.
+sed -i 's/^  cache: { exact: true, ttl: 600 }$/  cache: { exact: true, ttl: 600, embeddings: text-embedding-3-small }/;
+        s/^      models: \[gpt-4o-mini, gpt-4o\]$/      models: [gpt-4o-mini, gpt-4o, text-embedding-3-small]/' aicost.yaml
+start_gw
+emb() { curl -s "$stub_url/stub/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["by_path"].get("/v1/embeddings",0))'; }
+e0=$(emb)
+ask u1 sk-a1 '{"model":"gpt-4o","messages":[{"role":"user","content":"How many moons does Mars have?"}],"max_tokens":4}'
+[ "$cache" = miss ] || fail "upstream embeddings: first $cache"
+[ "$(emb)" = $((e0 + 1)) ] || fail "no embeddings call upstream"
+n=$(calls)
+ask u2 sk-a1 '{"model":"gpt-4o","messages":[{"role":"user","content":"how many moons does Mars have"}],"max_tokens":4}'
+[ "$cache" = semantic-hit ] || fail "upstream embeddings: a paraphrase was a $cache"
+[ "$(calls)" = $((n + 1)) ] || fail "a semantic hit went upstream for the answer"
+ask u3 sk-a1 '{"model":"gpt-4o","messages":[{"role":"user","content":"How many moons does Jupiter have?"}],"max_tokens":4}'
+[ "$cache" = miss ] || fail "upstream embeddings: a different question was a $cache"
+stop_gw TERM
+cat requests/seg-*.jsonl >log2.jsonl
+python3 - log2.jsonl <<'EOF' || fail "embedding records"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+e = [r for r in recs if r.get("outcome") == "cache_embedding"]
+assert len(e) == 3, len(e)
+for r in e:
+    assert r["endpoint"] == "/v1/embeddings" and r["cost"] > 0 and r["metadata"]["virtual_key"] == "a1", r
+    assert r["id"].endswith("-emb")
+EOF
 echo "gateway cache test: ok"
