@@ -46,6 +46,9 @@ struct conn {
 	struct evbuffer *out;
 	struct gw_req *req;          /* the request in flight, or NULL */
 	struct conn *prev, *next;
+	char *key_raw;               /* the last virtual key this client presented, and what it resolved to */
+	size_t key_len;
+	const struct gw_key *key;
 	unsigned closed : 1;         /* closed; freed on the next loop turn */
 	unsigned broken : 1;         /* a write failed: the client is gone */
 	unsigned close_after : 1;    /* close once the output is written */

@@ -69,6 +69,10 @@ static int get_str(const struct ld *l, const struct cfg_node *m, const char *key
 	}
 	if (n->type != CN_SCALAR || !n->str[0])
 		return bad(l, n, path, "'%s' must be a non-empty text", key);
+	/* Names end up in headers and records: keep them one line and bounded. */
+	if (strpbrk(n->str, "\r\n") || (n->len > 200 && strcmp(key, "base_url") && strcmp(key, "ca_file") &&
+					  strcmp(key, "request_log") && strcmp(key, "dir")))
+		return bad(l, n, path, "'%s' must be one line of at most 200 bytes", key);
 	free(*out);
 	*out = xstrdup(n->str);
 	return 0;
@@ -266,6 +270,24 @@ static void add_deploy(struct ld *l, struct gw_upstream *u, const char *alias, c
 		d->in_price = d->price->price[LD_INPUT];
 		d->out_price = d->price->price[LD_OUTPUT];
 		d->max_out = d->price->max_output_tokens;
+		d->long_above = d->price->have_above ? d->price->above_tokens : 0;
+		/* Unit prices per direction at each tier and context size, once: a reservation is then two products. */
+		for (int pr = 0; pr < 2; pr++)
+			for (int lc = 0; lc < 2; lc++) {
+				struct llm_usage one = { .requests = 1, .long_context = lc, .tier = pr ? LT_PRIORITY : LT_STANDARD };
+				struct llm_cost c;
+				for (int k = 0; k < LD__COUNT; k++)
+					one.tokens[k] = 1;
+				if (prices_cost(d->price, &one, &c) < 0)
+					continue;
+				/* Only Anthropic bills cache writes (OpenAI caching is automatic and never dearer than input). */
+				int nin = u->provider == GP_ANTHROPIC ? 4 : 2;
+				static const int in_dirs[] = { LD_INPUT, LD_CACHE_READ, LD_CACHE_WRITE, LD_CACHE_WRITE_1H };
+				for (int k = 0; k < nin; k++)
+					if (c.unit[in_dirs[k]] > d->worst_in[pr][lc])
+						d->worst_in[pr][lc] = c.unit[in_dirs[k]];
+				d->worst_out[pr][lc] = c.unit[LD_OUTPUT] > c.unit[LD_REASONING] ? c.unit[LD_OUTPUT] : c.unit[LD_REASONING];
+			}
 		/* Records carry the catalog's own name, so the ledger prices them with the same entry. */
 		free(d->price_model);
 		d->price_model = xstrdup(d->price->name);
@@ -284,6 +306,8 @@ static int parse_models(struct ld *l, const struct cfg_node *n, const char *path
 		for (size_t i = 0; i < n->n; i++) {
 			const struct cfg_node *m = &n->items[i];
 			if (m->type == CN_SCALAR && m->str[0]) {
+				if (m->len > 200 || strpbrk(m->str, "\r\n"))
+					return bad(l, m, path, "a model name must be one line of at most 200 bytes");
 				add_deploy(l, u, m->str, m->str, NULL);
 				continue;
 			}
@@ -311,6 +335,8 @@ static int parse_models(struct ld *l, const struct cfg_node *n, const char *path
 		/* alias: upstream-model (azure: alias: deployment-name) */
 		for (size_t i = 0; i < n->n; i++) {
 			const struct cfg_node *k = &n->items[2 * i], *v = &n->items[2 * i + 1];
+			if (k->len > 200 || strpbrk(k->str, "\r\n") || (v->type == CN_SCALAR && (v->len > 200 || strpbrk(v->str, "\r\n"))))
+				return bad(l, k, path, "a model name must be one line of at most 200 bytes");
 			if (v->type == CN_SCALAR && v->str[0])
 				add_deploy(l, u, k->str, v->str, NULL);
 			else if (v->type == CN_NULL)

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include "core/prices.h"
 #include "gateway/cache.h"
@@ -282,35 +283,96 @@ static void cost_text(money_t cost, char out[MONEY_BUFSZ])
 	money_str(cost, out);
 }
 
-/* x-aicost-* headers. */
-static int aicost_headers(struct gw_req *r, char *h, size_t cap, int with_cost)
+/* A response head built with plain copies (bounded: what does not fit is dropped, never overrun). */
+struct hb {
+	char *p;
+	size_t n, cap;
+};
+
+static void hb_n(struct hb *b, const char *s, size_t l)
 {
-	int k = 0;
-	char cost[MONEY_BUFSZ];
+	if (b->n + l + 3 > b->cap)
+		return;
+	memcpy(b->p + b->n, s, l);
+	b->n += l;
+}
+
+static void hb_s(struct hb *b, const char *s)
+{
+	hb_n(b, s, strlen(s));
+}
+
+static void hb_u(struct hb *b, unsigned long long v)
+{
+	char t[24];
+	int k = 24;
+	do {
+		t[--k] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	hb_n(b, t + k, (size_t)(24 - k));
+}
+
+/* The blank line that ends the head: hb_n always leaves room for it. */
+static void hb_end(struct hb *b)
+{
+	memcpy(b->p + b->n, "\r\n", 2);
+	b->n += 2;
+}
+
+/* "HTTP/1.1 STATUS REASON\r\n" */
+static void hb_status(struct hb *b, int status)
+{
+	hb_s(b, "HTTP/1.1 ");
+	hb_u(b, (unsigned long long)status);
+	hb_s(b, " ");
+	hb_s(b, http_reason(status));
+	hb_s(b, "\r\n");
+}
+
+/* x-aicost-* headers. */
+static void aicost_headers(struct gw_req *r, struct hb *b, int with_cost)
+{
 	if (with_cost) {
+		char cost[MONEY_BUFSZ];
 		cost_text(r->cost, cost);
-		k += snprintf(h + k, cap - (size_t)k, "x-aicost-cost: %s\r\n", cost);
+		hb_s(b, "x-aicost-cost: ");
+		hb_s(b, cost);
+		hb_s(b, "\r\n");
 	}
-	k += snprintf(h + k, cap - (size_t)k, "x-aicost-cache: %s\r\nx-aicost-request-id: %s\r\n",
-		      cache_name[r->cache] ? cache_name[r->cache] : "miss", r->id);
-	if (r->dep)
-		k += snprintf(h + k, cap - (size_t)k, "x-aicost-route: %s\r\n", r->dep->name);
-	return k;
+	hb_s(b, "x-aicost-cache: ");
+	hb_s(b, cache_name[r->cache] ? cache_name[r->cache] : "miss");
+	hb_s(b, "\r\nx-aicost-request-id: ");
+	hb_s(b, r->id);
+	hb_s(b, "\r\n");
+	if (r->dep) {
+		hb_s(b, "x-aicost-route: ");
+		hb_s(b, r->dep->name);
+		hb_s(b, "\r\n");
+	}
 }
 
 /* A complete (non-stream) response. */
 static void send_full(struct gw_req *r, int status, const char *ctype, const char *body, size_t n)
 {
 	char head[2048];
-	int k = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", status,
-			 http_reason(status), ctype && *ctype ? ctype : "application/json", n);
-	k += aicost_headers(r, head + k, sizeof head - (size_t)k, 1);
-	if (r->up_reqid[0])
-		k += snprintf(head + k, sizeof head - (size_t)k, "x-request-id: %s\r\n", r->up_reqid);
+	struct hb b = { head, 0, sizeof head };
+	hb_status(&b, status);
+	hb_s(&b, "Content-Type: ");
+	hb_s(&b, ctype && *ctype ? ctype : "application/json");
+	hb_s(&b, "\r\nContent-Length: ");
+	hb_u(&b, n);
+	hb_s(&b, "\r\n");
+	aicost_headers(r, &b, 1);
+	if (r->up_reqid[0]) {
+		hb_s(&b, "x-request-id: ");
+		hb_s(&b, r->up_reqid);
+		hb_s(&b, "\r\n");
+	}
 	if (!r->keep_alive)
-		k += snprintf(head + k, sizeof head - (size_t)k, "Connection: close\r\n");
-	k += snprintf(head + k, sizeof head - (size_t)k, "\r\n");
-	conn_queue(r->c, head, (size_t)k);
+		hb_s(&b, "Connection: close\r\n");
+	hb_end(&b);
+	conn_queue(r->c, head, b.n);
 	conn_queue(r->c, body, n);
 	count_status(r->g, r->ep, status);
 }
@@ -329,11 +391,12 @@ static void req_error(struct gw_req *r, int status, const char *type, const char
 			 status, http_reason(status), bl);
 	if (retry_after > 0)
 		k += snprintf(head + k, sizeof head - (size_t)k, "Retry-After: %lld\r\n", retry_secs(retry_after));
-	k += aicost_headers(r, head + k, sizeof head - (size_t)k, 1);
+	struct hb hb = { head + k, 0, sizeof head - (size_t)k };
+	aicost_headers(r, &hb, 1);
 	if (!r->keep_alive)
-		k += snprintf(head + k, sizeof head - (size_t)k, "Connection: close\r\n");
-	k += snprintf(head + k, sizeof head - (size_t)k, "\r\n");
-	conn_queue(r->c, head, (size_t)k);
+		hb_s(&hb, "Connection: close\r\n");
+	hb_end(&hb);
+	conn_queue(r->c, head, (size_t)k + hb.n);
 	conn_queue(r->c, body, (size_t)bl);
 	count_status(r->g, r->ep, status);
 }
@@ -646,11 +709,15 @@ static void relay_event(struct gw_req *r, const struct sse_event *ev)
 		int k = snprintf(head, sizeof head, "HTTP/1.1 %ld %s\r\nContent-Type: %s\r\nCache-Control: no-cache\r\n%s",
 				 r->status, http_reason((int)r->status), r->ctype[0] ? r->ctype : "text/event-stream",
 				 r->http10 ? "Connection: close\r\n" : "Transfer-Encoding: chunked\r\nTrailer: x-aicost-cost\r\n");
-		k += aicost_headers(r, head + k, sizeof head - (size_t)k, 0);
-		if (r->up_reqid[0])
-			k += snprintf(head + k, sizeof head - (size_t)k, "x-request-id: %s\r\n", r->up_reqid);
-		k += snprintf(head + k, sizeof head - (size_t)k, "\r\n");
-		conn_queue(c, head, (size_t)k);
+		struct hb hb = { head + k, 0, sizeof head - (size_t)k };
+		aicost_headers(r, &hb, 0);
+		if (r->up_reqid[0]) {
+			hb_s(&hb, "x-request-id: ");
+			hb_s(&hb, r->up_reqid);
+			hb_s(&hb, "\r\n");
+		}
+		hb_end(&hb);
+		conn_queue(c, head, (size_t)k + hb.n);
 		r->head_sent = 1;
 	}
 	int named = !(ev->event_len == 7 && !memcmp(ev->event, "message", 7));
@@ -1086,23 +1153,14 @@ static void hex(const unsigned char *d, size_t n, char *out)
 /* The most a request can cost on d: the prompt bound at the dearest input price, out tokens at the dearest output price. */
 static money_t max_cost(const struct gw_deploy *d, uint64_t prompt, uint64_t out, int priority)
 {
-	static const int in_dirs[] = { LD_INPUT, LD_CACHE_READ, LD_CACHE_WRITE, LD_CACHE_WRITE_1H };
-	static const int out_dirs[] = { LD_OUTPUT, LD_REASONING };
-	money_t worst = 0;
+	money_t a, b, sum;
+	int lc = d->long_above && prompt > d->long_above;
 	if (!d->price)
 		return 0;
-	/* Only Anthropic bills cache writes (OpenAI caching is automatic and never dearer than input). */
-	int nin = d->up->provider == GP_ANTHROPIC ? 4 : 2;
-	for (int i = 0; i < nin; i++)
-		for (int o = 0; o < 2; o++) {
-			struct llm_usage u = { .long_context = -1, .requests = 1, .tier = priority ? LT_PRIORITY : LT_STANDARD };
-			struct llm_cost c;
-			u.tokens[in_dirs[i]] = prompt;
-			u.tokens[out_dirs[o]] = out;
-			if (prices_cost(d->price, &u, &c) == 0 && c.total > worst)
-				worst = c.total;
-		}
-	return worst;
+	if (__builtin_mul_overflow(d->worst_in[priority != 0][lc], (money_t)prompt, &a) ||
+	    __builtin_mul_overflow(d->worst_out[priority != 0][lc], (money_t)out, &b) || __builtin_add_overflow(a, b, &sum))
+		return (money_t)1 << 120;   /* absurd sizes: refuse by budget rather than overflow */
+	return sum;
 }
 
 static void models_list(struct conn *c, const struct gw_key *k, int keep)
@@ -1147,6 +1205,29 @@ static void simple(struct conn *c, const char *ctype, struct evbuffer *b, int ke
 
 /* Cache lookup; 1 when answered from the cache. */
 static int cache_lookup(struct gw_req *r, const char *body, size_t n);
+
+/*
+ * The key a client presents, resolved: a keep-alive client sends the same
+ * key on every request, so the connection remembers the last one and its
+ * result (compared in constant time) instead of hashing it again.
+ */
+static const struct gw_key *conn_key(struct conn *c, const char *kp, size_t kl)
+{
+	if (c->key && c->key_len == kl && !CRYPTO_memcmp(c->key_raw, kp, kl))
+		return c->key;
+	const struct gw_key *k = keys_find(&c->g->conf->index, kp, kl);
+	if (k && kl <= 512) {
+		if (c->key_raw) {
+			explicit_bzero(c->key_raw, c->key_len);
+			free(c->key_raw);
+		}
+		c->key_raw = xmalloc(kl);
+		memcpy(c->key_raw, kp, kl);
+		c->key_len = kl;
+		c->key = k;
+	}
+	return k;
+}
 
 void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t n)
 {
@@ -1203,7 +1284,7 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 	}
 	size_t kl;
 	const char *kp = bearer(h, &kl);
-	const struct gw_key *key = kp ? keys_find(&g->conf->index, kp, kl) : NULL;
+	const struct gw_key *key = kp ? conn_key(c, kp, kl) : NULL;
 	if (!key) {
 		g->m.auth_failures++;
 		g->m.requests[ep][4]++;
@@ -1369,9 +1450,12 @@ static void cache_reply(struct gw_req *r, struct gw_blob *b)
 		r->status = 200;
 		int k = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
 				 "Content-Length: %zu\r\n", sl);
-		k += aicost_headers(r, head + k, sizeof head - (size_t)k, 1);
-		k += snprintf(head + k, sizeof head - (size_t)k, "%s\r\n", r->keep_alive ? "" : "Connection: close\r\n");
-		conn_queue(r->c, head, (size_t)k);
+		struct hb hb = { head + k, 0, sizeof head - (size_t)k };
+		aicost_headers(r, &hb, 1);
+		if (!r->keep_alive)
+			hb_s(&hb, "Connection: close\r\n");
+		hb_end(&hb);
+		conn_queue(r->c, head, (size_t)k + hb.n);
 		conn_queue(r->c, sse, sl);
 		free(sse);
 		count_status(g, r->ep, 200);

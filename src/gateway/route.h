@@ -61,6 +61,9 @@ struct gw_deploy {
 	const struct llm_model *price;   /* NULL: unpriced (cost 0, warned at start) */
 	money_t in_price, out_price;     /* USD per token, standard tier */
 	uint64_t max_out;            /* max_output_tokens from the catalog, 0 unknown */
+	/* For reservations: the dearest input-side and output-side unit price, [priority tier][long context]. */
+	money_t worst_in[2][2], worst_out[2][2];
+	uint64_t long_above;         /* prompt tokens beyond which long-context prices apply; 0 none */
 	/* state */
 	int fails;
 	double cool_until;           /* monotonic seconds */

@@ -39,6 +39,10 @@ static void free_later(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	free(c->in);
+	if (c->key_raw) {
+		explicit_bzero(c->key_raw, c->key_len);
+		free(c->key_raw);
+	}
 	free(c);
 }
 
