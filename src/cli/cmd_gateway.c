@@ -67,10 +67,8 @@ int cmd_gateway(int argc, char **argv, struct cli_ctx *ctx)
 		cli_args_release(&a);
 		return EXIT_OK;
 	}
-	if (a.npos) {
-		cli_args_release(&a);
+	if (a.npos)
 		usage_error("gateway: unexpected argument '%s'", a.pos[0]);
-	}
 	struct config cfg;
 	if (cli_load_config(ctx, &cfg) < 0) {
 		cli_args_release(&a);
