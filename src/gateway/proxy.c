@@ -63,7 +63,7 @@ struct gw_req {
 	int64_t t_ms;
 	double t0, t_att, up_time;
 	const char *tag_k[MAX_TAGS];
-	char tag_v[MAX_TAGS][REQ_META_VAL];
+	char *tag_v[MAX_TAGS];       /* malloc'd copies (most requests carry none) */
 	size_t ntag;
 
 	/* admission and routing */
@@ -80,7 +80,6 @@ struct gw_req {
 	size_t hlen, hcap;
 	struct curl_slist *nodes;
 	size_t ncap;
-	char url[2048];
 
 	/* upstream response */
 	long status;
@@ -184,6 +183,8 @@ static void req_free(struct gw_req *r)
 		gw_cache_req_release(&r->creq);
 	free(r->vec);
 	free(r->ebody);
+	for (size_t i = 0; i < r->ntag; i++)
+		free(r->tag_v[i]);
 	sse_asm_free(r->as);
 	g->m.inflight--;
 	/* Big buffers are not worth keeping. */
@@ -619,16 +620,18 @@ static int attempt(struct gw_req *r)
 	r->dep = d;
 	if (body_for(r, d->model) < 0)
 		return -1;
+	/* curl copies the URL: it can live on the stack. */
+	char url[2048];
 	if (u->provider == GP_AZURE)
-		snprintf(r->url, sizeof r->url, "%s/openai/deployments/%s%s?api-version=%s", u->base_url, d->model,
+		snprintf(url, sizeof url, "%s/openai/deployments/%s%s?api-version=%s", u->base_url, d->model,
 			 api_suffix(r->api), u->api_version);
 	else
-		snprintf(r->url, sizeof r->url, "%s/v1%s", u->base_url, api_suffix(r->api));
+		snprintf(url, sizeof url, "%s/v1%s", u->base_url, api_suffix(r->api));
 	CURL *e = r->x.easy ? r->x.easy : up_easy(g->up, u);
 	if (!e)
 		return -1;
 	r->x.easy = e;
-	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
@@ -1353,7 +1356,7 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 		for (size_t j = 0; j < g->conf->ntag_metadata; j++)
 			if (!strcmp(rb.meta_k[i], g->conf->tag_metadata[j])) {
 				r->tag_k[r->ntag] = g->conf->tag_metadata[j];
-				snprintf(r->tag_v[r->ntag++], REQ_META_VAL, "%s", rb.meta_v[i]);
+				r->tag_v[r->ntag++] = xstrdup(rb.meta_v[i]);
 			}
 	c->req = r;
 
@@ -1489,18 +1492,19 @@ static int embed_start(struct gw_req *r)
 	json_escape(r->creq.text, t, r->creq.text_len * 6 + 8);
 	k = (size_t)snprintf(r->ebody, cap, "{\"model\":\"%s\",\"input\":\"%s\"}", m, t);
 	free(t);
+	char url[2048];
 	if (u->provider == GP_AZURE)
-		snprintf(r->url, sizeof r->url, "%s/openai/deployments/%s/embeddings?api-version=%s", u->base_url, d->model,
+		snprintf(url, sizeof url, "%s/openai/deployments/%s/embeddings?api-version=%s", u->base_url, d->model,
 			 u->api_version);
 	else
-		snprintf(r->url, sizeof r->url, "%s/v1/embeddings", u->base_url);
+		snprintf(url, sizeof url, "%s/v1/embeddings", u->base_url);
 	CURL *e = up_easy(g->up, u);
 	if (!e)
 		return -1;
 	r->x.easy = e;
 	r->edep = d;
 	r->phase = 1;
-	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->ebody);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)k);

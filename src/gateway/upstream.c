@@ -154,7 +154,7 @@ static void fixed_opts(CURL *e)
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	/* Small receive buffers: thousands of concurrent streams each hold one. */
-	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 8192L);
+	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 4096L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 }
 
