@@ -18,7 +18,7 @@ spid= gpid= rpid=
 cleanup() {
 	[ -n "$gpid" ] && kill -9 "$gpid" 2>/dev/null
 	[ -n "$spid" ] && kill "$spid" 2>/dev/null
-	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null
+	[ -n "$rpid" ] && kill $rpid 2>/dev/null
 	{ wait; } 2>/dev/null
 	rm -rf "$tmp"
 }
