@@ -512,9 +512,12 @@ void js_str_len(const struct js_span *s, size_t *bytes, size_t *chars)
 
 int js_str_eq(const struct js_span *s, const char *lit)
 {
-	size_t n = strlen(lit);
 	if (s->t != JS_STR)
 		return 0;
+	/* Most comparisons fail on the first byte: no strlen for them. */
+	if (!s->esc && (!s->n || s->p[0] != lit[0]))
+		return !s->n && !lit[0];
+	size_t n = strlen(lit);
 	if (!s->esc)
 		return s->n == n && !memcmp(s->p, lit, n);
 	char buf[256];

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -340,6 +342,13 @@ static void *writer(void *arg)
 	struct gw_spool *s = arg;
 	struct store *st = NULL;
 	uint64_t retried_errors = 0;
+	/*
+	 * Ledger ingest is background work (parsing and pricing each record
+	 * again costs far more CPU than serving it did): on a busy machine the
+	 * event loop comes first. Durability does not depend on this thread's
+	 * speed: records are in the spool before their responses end.
+	 */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
 	time_t last_retry = 0;
 	if (s->db && !(st = store_sqlite_open(s->db, 1)))
 		warning("the gateway's ledger writer could not open %s: sealed spool segments wait for the next start",
