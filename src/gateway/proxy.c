@@ -4,10 +4,11 @@
  * (retries, fallback), relay the response (streams event by event), meter
  * it, and spool its record before the response's last byte.
  *
- * Chapters: the request object and its pool, responses to the client,
- * metering, the upstream attempt (body, headers, curl), curl callbacks,
- * the end of an attempt (retry/fallback/finish), client side events, and
- * dispatch (the synchronous part, from a complete HTTP request).
+ * Chapters: the request object and its pool, metering, the upstream
+ * attempt (body, headers, curl), curl callbacks, the end of an attempt
+ * (retry/fallback/finish), client side events, and dispatch (the
+ * synchronous part, from a complete HTTP request). Response heads and
+ * errors are in respond.c, the caches' side in proxy_cache.c (proxy.h).
  *
  * Ownership: a gw_req is taken from g->free_reqs when a request is
  * dispatched and goes back when it is finished; its buffers (upstream
@@ -30,90 +31,13 @@
 #include "core/prices.h"
 #include "gateway/cache.h"
 #include "gateway/gw.h"
+#include "gateway/proxy.h"
 #include "gateway/keys.h"
 #include "gateway/spool.h"
 #include "util/err.h"
 
-#define OUT_HIGH (256u << 10)
-#define POOL_KEEP 4096
-#define MAX_TAGS 8
-#define REC_MAX 8192
+const char *const px_cache_name[] = { NULL, "miss", "hit", "semantic-hit" };
 
-enum cache_res { CR_NONE, CR_MISS, CR_HIT, CR_SEM_HIT };
-static const char *const cache_name[] = { NULL, "miss", "hit", "semantic-hit" };
-
-struct gw_req {
-	struct gw *g;
-	struct conn *c;
-	struct gw_req *next_free;
-	struct up_xfer x;
-	struct event timer;
-	int timer_on;
-
-	/* the request */
-	enum gw_api api;
-	enum gw_ep ep;
-	const char *endpoint;
-	const struct gw_key *key;
-	int stream, client_usage, injected, http10, keep_alive;
-	char model[REQ_MODEL_MAX];
-	uint64_t max_tokens, n, prompt_bound, prompt_est, prompt_chars;
-	char sha[65];
-	char id[48];
-	int64_t t_ms;
-	double t0, t_att, up_time;
-	const char *tag_k[MAX_TAGS];
-	char *tag_v[MAX_TAGS];       /* malloc'd copies (most requests carry none) */
-	size_t ntag;
-
-	/* admission and routing */
-	struct gw_admit admit;
-	struct gw_plan plan;
-	int cand, tries;
-	struct gw_deploy *dep;
-
-	/* upstream request */
-	char body_model[REQ_MODEL_MAX];   /* the model the body names now */
-	char *body;
-	size_t body_len, body_cap;
-	char *hbuf;                  /* passthrough header lines, NUL-separated */
-	size_t hlen, hcap;
-	struct curl_slist *nodes;
-	size_t ncap;
-
-	/* upstream response */
-	long status;
-	int hdr_done, got_data, last_err_status;
-	char ctype[96], up_reqid[128], retry_after[32];
-	char *resp;
-	size_t resp_len, resp_cap;
-	int resp_over;
-
-	/* stream */
-	int streaming, head_sent, paused, parser_on, bad_stream;
-	struct sse_parser sp;
-	struct gw_smeter sm;
-
-	/* cache */
-	int phase;                   /* 1 while the semantic cache's embedding call runs */
-	struct gw_deploy *edep;      /* its deployment */
-	char *ebody;
-	int vec_up;                  /* r->vec came from the upstream embedder (r->vdim floats) */
-	size_t vdim;
-	const char *tenant;
-	enum cache_res cache;
-	int cache_on, sem_on;
-	float threshold;
-	struct gw_cache_req creq;
-	int creq_on;
-	float *vec;
-	struct embed_sig sig;
-	struct sse_asm *as;
-
-	/* result */
-	int metered;
-	money_t cost;
-};
 
 /* ---- time ------------------------------------------------------------------------------- */
 
@@ -131,7 +55,7 @@ int64_t gw_wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t today(void)
+int64_t px_today(void)
 {
 	int64_t ms = gw_wall_ms();
 	return ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
@@ -141,7 +65,6 @@ static int64_t today(void)
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 static void on_done(struct up_xfer *x, CURLcode rc);
-static void embed_done(struct gw_req *r, CURLcode rc);
 
 static struct gw_req *req_new(struct gw *g, struct conn *c)
 {
@@ -225,183 +148,6 @@ void proxy_free_pool(struct gw *g)
 	g->nfree = 0;
 }
 
-/* ---- responses to the client -------------------------------------------------------------------- */
-
-static void count_status(struct gw *g, enum gw_ep ep, int status)
-{
-	int k = status / 100;
-	g->m.requests[ep][k >= 1 && k <= 5 ? k : 0]++;
-}
-
-/* JSON string body of s (no quotes) into out. */
-static size_t json_escape(const char *s, char *out, size_t cap)
-{
-	size_t k = 0;
-	for (; *s && k + 8 < cap; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\') {
-			out[k++] = '\\';
-			out[k++] = (char)ch;
-		} else if (ch < 0x20) {
-			k += (size_t)snprintf(out + k, cap - k, "\\u%04x", ch);
-		} else {
-			out[k++] = (char)ch;
-		}
-	}
-	out[k] = 0;
-	return k;
-}
-
-/* Retry-After in whole seconds, rounded up, at least 1. */
-static long long retry_secs(double s)
-{
-	long long v = (long long)ceil(s);
-	return v < 1 ? 1 : v;
-}
-
-void proxy_error(struct conn *c, int status, const char *type, const char *code, const char *message,
-		 double retry_after, int keep_alive)
-{
-	char msg[600], body[900], head[512];
-	json_escape(message, msg, sizeof msg);
-	int bl = snprintf(body, sizeof body, "{\"error\":{\"message\":\"%s\",\"type\":\"%s\",\"param\":null,\"code\":%s%s%s}}\n",
-			  msg, type, code ? "\"" : "", code ? code : "null", code ? "\"" : "");
-	int hl = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n%s",
-			  status, http_reason(status), bl, keep_alive ? "" : "Connection: close\r\n");
-	if (retry_after > 0)
-		hl += snprintf(head + hl, sizeof head - (size_t)hl, "Retry-After: %lld\r\n", retry_secs(retry_after));
-	hl += snprintf(head + hl, sizeof head - (size_t)hl, "\r\n");
-	conn_queue(c, head, (size_t)hl);
-	conn_queue(c, body, (size_t)bl);
-	conn_response_done(c, keep_alive);
-}
-
-/* Error of a request that got as far as a gw_req: counted, metered as failed, then the request ends. */
-static void finish(struct gw_req *r, int keep);
-
-static void cost_text(money_t cost, char out[MONEY_BUFSZ])
-{
-	money_str(cost, out);
-}
-
-/* A response head built with plain copies (bounded: what does not fit is dropped, never overrun). */
-struct hb {
-	char *p;
-	size_t n, cap;
-};
-
-static void hb_n(struct hb *b, const char *s, size_t l)
-{
-	if (b->n + l + 3 > b->cap)
-		return;
-	memcpy(b->p + b->n, s, l);
-	b->n += l;
-}
-
-static void hb_s(struct hb *b, const char *s)
-{
-	hb_n(b, s, strlen(s));
-}
-
-static void hb_u(struct hb *b, unsigned long long v)
-{
-	char t[24];
-	int k = 24;
-	do {
-		t[--k] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	hb_n(b, t + k, (size_t)(24 - k));
-}
-
-/* The blank line that ends the head: hb_n always leaves room for it. */
-static void hb_end(struct hb *b)
-{
-	memcpy(b->p + b->n, "\r\n", 2);
-	b->n += 2;
-}
-
-/* "HTTP/1.1 STATUS REASON\r\n" */
-static void hb_status(struct hb *b, int status)
-{
-	hb_s(b, "HTTP/1.1 ");
-	hb_u(b, (unsigned long long)status);
-	hb_s(b, " ");
-	hb_s(b, http_reason(status));
-	hb_s(b, "\r\n");
-}
-
-/* x-aicost-* headers. */
-static void aicost_headers(struct gw_req *r, struct hb *b, int with_cost)
-{
-	if (with_cost) {
-		char cost[MONEY_BUFSZ];
-		cost_text(r->cost, cost);
-		hb_s(b, "x-aicost-cost: ");
-		hb_s(b, cost);
-		hb_s(b, "\r\n");
-	}
-	hb_s(b, "x-aicost-cache: ");
-	hb_s(b, cache_name[r->cache] ? cache_name[r->cache] : "miss");
-	hb_s(b, "\r\nx-aicost-request-id: ");
-	hb_s(b, r->id);
-	hb_s(b, "\r\n");
-	if (r->dep) {
-		hb_s(b, "x-aicost-route: ");
-		hb_s(b, r->dep->name);
-		hb_s(b, "\r\n");
-	}
-}
-
-/* A complete (non-stream) response. */
-static void send_full(struct gw_req *r, int status, const char *ctype, const char *body, size_t n)
-{
-	char head[2048];
-	struct hb b = { head, 0, sizeof head };
-	hb_status(&b, status);
-	hb_s(&b, "Content-Type: ");
-	hb_s(&b, ctype && *ctype ? ctype : "application/json");
-	hb_s(&b, "\r\nContent-Length: ");
-	hb_u(&b, n);
-	hb_s(&b, "\r\n");
-	aicost_headers(r, &b, 1);
-	if (r->up_reqid[0]) {
-		hb_s(&b, "x-request-id: ");
-		hb_s(&b, r->up_reqid);
-		hb_s(&b, "\r\n");
-	}
-	if (!r->keep_alive)
-		hb_s(&b, "Connection: close\r\n");
-	hb_end(&b);
-	conn_queue(r->c, head, b.n);
-	conn_queue(r->c, body, n);
-	count_status(r->g, r->ep, status);
-}
-
-static void req_error(struct gw_req *r, int status, const char *type, const char *code, const char *msg,
-		      double retry_after)
-{
-	char m[600], body[900];
-	json_escape(msg, m, sizeof m);
-	int bl = snprintf(body, sizeof body, "{\"error\":{\"message\":\"%s\",\"type\":\"%s\",\"param\":null,\"code\":%s%s%s}}\n",
-			  m, type, code ? "\"" : "", code ? code : "null", code ? "\"" : "");
-	if (!r->c)
-		return;
-	char head[1024];
-	int k = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n",
-			 status, http_reason(status), bl);
-	if (retry_after > 0)
-		k += snprintf(head + k, sizeof head - (size_t)k, "Retry-After: %lld\r\n", retry_secs(retry_after));
-	struct hb hb = { head + k, 0, sizeof head - (size_t)k };
-	aicost_headers(r, &hb, 1);
-	if (!r->keep_alive)
-		hb_s(&hb, "Connection: close\r\n");
-	hb_end(&hb);
-	conn_queue(r->c, head, (size_t)k + hb.n);
-	conn_queue(r->c, body, (size_t)bl);
-	count_status(r->g, r->ep, status);
-}
-
 /* ---- metering -------------------------------------------------------------------------------------- */
 
 /*
@@ -410,7 +156,7 @@ static void req_error(struct gw_req *r, int status, const char *type, const char
  * response is queued.
  */
 /* Count tokens and cost, and append one record to the spool. */
-static void book(struct gw_req *r, const char *id, struct gw_deploy *d, int status, const struct gw_usage *u, money_t cost,
+void px_book(struct gw_req *r, const char *id, struct gw_deploy *d, int status, const struct gw_usage *u, money_t cost,
 		 const char *endpoint, const char *cache, const char *outcome)
 {
 	struct gw *g = r->g;
@@ -488,7 +234,7 @@ static void book(struct gw_req *r, const char *id, struct gw_deploy *d, int stat
  * append the record to the spool. Called before the last byte of the
  * response is queued.
  */
-static void meter_finish(struct gw_req *r, int status, const struct gw_usage *u, const char *outcome)
+void px_meter_finish(struct gw_req *r, int status, const struct gw_usage *u, const char *outcome)
 {
 	struct gw *g = r->g;
 	if (r->metered)
@@ -500,12 +246,12 @@ static void meter_finish(struct gw_req *r, int status, const struct gw_usage *u,
 		cost = 0;
 	r->cost = cost;
 	uint64_t tokens = u && u->found ? meter_prompt_tokens(u) + meter_output_tokens(u) : 0;
-	limits_settle(&r->admit, gw_mono(), today(), cost, tokens, alerts_soft, g->alerts);
-	book(r, r->id, d, status, u, cost, r->endpoint, cache_name[r->cache], outcome);
+	limits_settle(&r->admit, gw_mono(), px_today(), cost, tokens, alerts_soft, g->alerts);
+	px_book(r, r->id, d, status, u, cost, r->endpoint, px_cache_name[r->cache], outcome);
 }
 
 /* The request ends: timers, counters, the connection's next request. */
-static void finish(struct gw_req *r, int keep)
+void px_finish(struct gw_req *r, int keep)
 {
 	struct gw *g = r->g;
 	double now = gw_mono(), lat = now - r->t0;
@@ -525,10 +271,8 @@ static void finish(struct gw_req *r, int keep)
 
 /* ---- the upstream attempt ---------------------------------------------------------------------------- */
 
-static size_t on_header(char *p, size_t sz, size_t nit, void *arg);
-static size_t on_data(char *p, size_t sz, size_t nit, void *arg);
 
-static void arm(struct gw_req *r, double seconds)
+void px_arm(struct gw_req *r, double seconds)
 {
 	struct timeval tv = { (time_t)seconds, (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6) };
 	evtimer_add(&r->timer, &tv);
@@ -573,7 +317,7 @@ static int body_for(struct gw_req *r, const char *m)
 }
 
 /* The header list: provider headers first, then the client's pass-through headers. */
-static struct curl_slist *build_headers(struct gw_req *r, const struct gw_upstream *u, int client)
+struct curl_slist *px_build_headers(struct gw_req *r, const struct gw_upstream *u, int client)
 {
 	size_t nh = 0;
 	for (size_t i = 0; i < r->hlen; i++)
@@ -612,7 +356,7 @@ static struct curl_slist *build_headers(struct gw_req *r, const struct gw_upstre
 	return r->nodes;
 }
 
-static int attempt(struct gw_req *r)
+int px_attempt(struct gw_req *r)
 {
 	struct gw *g = r->g;
 	struct gw_deploy *d = r->plan.d[r->cand];
@@ -635,10 +379,10 @@ static int attempt(struct gw_req *r)
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, build_headers(r, u, 1));
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, px_build_headers(r, u, 1));
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, px_on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, px_on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(u->connect_timeout_s * 1000));
 	if (u->ca_file)
@@ -652,7 +396,7 @@ static int attempt(struct gw_req *r)
 	r->t_att = gw_mono();
 	if (up_start(g->up, &r->x) < 0)
 		return -1;
-	arm(r, u->timeout_s);
+	px_arm(r, u->timeout_s);
 	return 0;
 }
 
@@ -676,7 +420,7 @@ static struct gw_upstream *cur_up(const struct gw_req *r)
 	return r->phase ? r->edep->up : r->dep->up;
 }
 
-static size_t on_header(char *p, size_t sz, size_t nit, void *arg)
+size_t px_on_header(char *p, size_t sz, size_t nit, void *arg)
 {
 	struct gw_req *r = arg;
 	size_t n = sz * nit;
@@ -689,7 +433,7 @@ static size_t on_header(char *p, size_t sz, size_t nit, void *arg)
 		if (r->status >= 200) {
 			r->hdr_done = 1;
 			if (r->timer_on)
-				arm(r, cur_up(r)->idle_timeout_s);
+				px_arm(r, cur_up(r)->idle_timeout_s);
 		}
 	} else if (n > 13 && !strncasecmp(p, "content-type:", 13)) {
 		copy_hval(p, n, 13, r->ctype, sizeof r->ctype);
@@ -713,7 +457,7 @@ static void relay_event(struct gw_req *r, const struct sse_event *ev)
 				 r->status, http_reason((int)r->status), r->ctype[0] ? r->ctype : "text/event-stream",
 				 r->http10 ? "Connection: close\r\n" : "Transfer-Encoding: chunked\r\nTrailer: x-aicost-cost\r\n");
 		struct hb hb = { head + k, 0, sizeof head - (size_t)k };
-		aicost_headers(r, &hb, 0);
+		px_aicost_headers(r, &hb, 0);
 		if (r->up_reqid[0]) {
 			hb_s(&hb, "x-request-id: ");
 			hb_s(&hb, r->up_reqid);
@@ -755,7 +499,7 @@ static void stream_meter_finish(struct gw_req *r, const char *outcome)
 {
 	struct gw_usage u;
 	meter_stream_usage(&r->sm, r->prompt_est, &u);
-	meter_finish(r, (int)r->status ? (int)r->status : 200, &u, outcome);
+	px_meter_finish(r, (int)r->status ? (int)r->status : 200, &u, outcome);
 }
 
 static int on_event(void *arg, const struct sse_event *ev)
@@ -773,7 +517,7 @@ static int on_event(void *arg, const struct sse_event *ev)
 	return 0;
 }
 
-static size_t on_data(char *p, size_t sz, size_t nit, void *arg)
+size_t px_on_data(char *p, size_t sz, size_t nit, void *arg)
 {
 	struct gw_req *r = arg;
 	struct gw *g = r->g;
@@ -789,7 +533,7 @@ static size_t on_data(char *p, size_t sz, size_t nit, void *arg)
 		}
 	}
 	if (r->timer_on)
-		arm(r, cur_up(r)->idle_timeout_s);
+		px_arm(r, cur_up(r)->idle_timeout_s);
 	if (!r->streaming) {
 		if (r->resp_len + n > g->conf->max_response) {
 			r->resp_over = 1;
@@ -835,7 +579,7 @@ static int retryable_status(long s)
 }
 
 /* Try the same deployment again or the next one. 1 if an attempt started. */
-static int next_attempt(struct gw_req *r, int was_429)
+int px_next_attempt(struct gw_req *r, int was_429)
 {
 	struct gw *g = r->g;
 	if (r->parser_on) {
@@ -860,21 +604,21 @@ static int next_attempt(struct gw_req *r, int was_429)
 		} else {
 			return 0;
 		}
-		if (attempt(r) == 0)
+		if (px_attempt(r) == 0)
 			return 1;
 		was_429 = 1;   /* could not even start: move on */
 	}
 }
 
-static void upstream_failed(struct gw_req *r, int timeout, const char *what)
+void px_upstream_failed(struct gw_req *r, int timeout, const char *what)
 {
 	char msg[300];
 	snprintf(msg, sizeof msg, "upstream %s failed: %s; no fallback left", r->dep ? r->dep->name : "?", what);
-	meter_finish(r, timeout ? 504 : 502, NULL, "upstream_error");
+	px_meter_finish(r, timeout ? 504 : 502, NULL, "upstream_error");
 	if (r->c)
-		req_error(r, timeout ? 504 : 502, "upstream_error", timeout ? "upstream_timeout" : "upstream_error", msg,
+		px_req_error(r, timeout ? 504 : 502, "upstream_error", timeout ? "upstream_timeout" : "upstream_error", msg,
 			  r->retry_after[0] ? strtod(r->retry_after, NULL) : 0);
-	finish(r, 1);
+	px_finish(r, 1);
 }
 
 /* An attempt failed before anything went to the client: retry, fall back, or give up. */
@@ -885,9 +629,9 @@ static void attempt_failed(struct gw_req *r, int timeout, const char *what)
 	g->m.upstream_errors++;
 	r->up_time += now - r->t_att;
 	route_result(r->dep, 0, now);
-	if (next_attempt(r, r->status == 429))
+	if (px_next_attempt(r, r->status == 429))
 		return;
-	upstream_failed(r, timeout, what);
+	px_upstream_failed(r, timeout, what);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -898,7 +642,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	r->timer_on = 0;
 	up_cancel(r->g->up, &r->x);
 	if (r->phase) {
-		embed_done(r, CURLE_OPERATION_TIMEDOUT);
+		px_embed_done(r, CURLE_OPERATION_TIMEDOUT);
 		return;
 	}
 	if (r->head_sent) {
@@ -914,26 +658,6 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	attempt_failed(r, 1, "timed out");
-}
-
-static enum sse_wire wire_of(enum gw_api api)
-{
-	return api == API_MESSAGES ? SSE_ANTHROPIC : api == API_COMPLETIONS ? SSE_OPENAI_COMPLETION : SSE_OPENAI_CHAT;
-}
-
-/* Store a complete answer of the deployment the cache key was made for (a fallback's answer is not). */
-static void cache_store(struct gw_req *r, const char *body, size_t n)
-{
-	struct gw *g = r->g;
-	if (!r->cache_on || r->cache != CR_MISS || r->dep != r->plan.d[0] || !body)
-		return;
-	uint64_t now_ms = (uint64_t)gw_wall_ms();
-	enum sse_wire w = wire_of(r->api);
-	if (g->cache)
-		gw_cache_put(g->cache, r->creq.key, w, body, n, now_ms, 0);
-	struct gw_sem *sem = r->vec_up ? g->sem_up : g->sem;
-	if (sem && r->sem_on && r->vec)
-		gw_sem_put(sem, r->tenant, r->plan.d[0]->name, r->creq.ctx, r->vec, &r->sig, w, body, n, now_ms, 0);
 }
 
 static void send_upstream_response(struct gw_req *r)
@@ -952,21 +676,21 @@ static void send_upstream_response(struct gw_req *r)
 				u.prompt = r->prompt_est;
 			outcome = "usage_estimated";
 		}
-		meter_finish(r, status, &u, outcome);
-		cache_store(r, r->resp, r->resp_len);
-		send_full(r, status, r->ctype, r->resp, r->resp_len);
+		px_meter_finish(r, status, &u, outcome);
+		px_cache_store(r, r->resp, r->resp_len);
+		px_send_full(r, status, r->ctype, r->resp, r->resp_len);
 	} else if (status == 401 || status == 403) {
-		meter_finish(r, 502, NULL, "upstream_auth");
+		px_meter_finish(r, 502, NULL, "upstream_auth");
 		char msg[256];
 		snprintf(msg, sizeof msg, "upstream %s rejected the gateway's credentials (HTTP %d): check its api_key_env",
 			 r->dep->name, status);
-		req_error(r, 502, "upstream_error", "upstream_auth", msg, 0);
+		px_req_error(r, 502, "upstream_error", "upstream_auth", msg, 0);
 	} else {
 		/* The client's mistake (400, 404, 422...): the upstream's own answer. */
-		meter_finish(r, status, NULL, "upstream_refused");
-		send_full(r, status, r->ctype, r->resp, r->resp_len);
+		px_meter_finish(r, status, NULL, "upstream_refused");
+		px_send_full(r, status, r->ctype, r->resp, r->resp_len);
 	}
-	finish(r, 1);
+	px_finish(r, 1);
 }
 
 static void on_done(struct up_xfer *x, CURLcode rc)
@@ -984,7 +708,7 @@ static void on_done(struct up_xfer *x, CURLcode rc)
 		return;
 	}
 	if (r->phase) {
-		embed_done(r, rc);
+		px_embed_done(r, rc);
 		return;
 	}
 	if (r->head_sent) {
@@ -999,24 +723,24 @@ static void on_done(struct up_xfer *x, CURLcode rc)
 					       rc == CURLE_OK ? "upstream_incomplete" : "upstream_reset");
 		if (!complete)
 			g->m.upstream_errors++;
-		count_status(g, r->ep, (int)r->status);
+		px_count_status(g, r->ep, (int)r->status);
 		g->m.streams++;
 		if (complete && r->as && sse_asm_complete(r->as)) {
 			size_t al;
 			char *a = sse_asm_finish(r->as, &al);
-			cache_store(r, a, al);
+			px_cache_store(r, a, al);
 			free(a);
 		}
 		struct conn *c = r->c;
 		if (complete && c && !c->broken) {
 			if (!r->http10) {
 				char tr[128], cost[MONEY_BUFSZ];
-				cost_text(r->cost, cost);
+				px_cost_text(r->cost, cost);
 				int k = snprintf(tr, sizeof tr, "0\r\nx-aicost-cost: %s\r\n\r\n", cost);
 				conn_queue(c, tr, (size_t)k);
-				finish(r, 1);
+				px_finish(r, 1);
 			} else {
-				finish(r, 0);
+				px_finish(r, 0);
 			}
 		} else {
 			/* Truncated: the client must see a broken response, not a clean end. */
@@ -1037,10 +761,10 @@ static void on_done(struct up_xfer *x, CURLcode rc)
 	if (rc != CURLE_OK) {
 		if (r->resp_over) {
 			r->up_time += now - r->t_att;
-			meter_finish(r, 502, NULL, "upstream_too_large");
-			req_error(r, 502, "upstream_error", "upstream_response_too_large",
+			px_meter_finish(r, 502, NULL, "upstream_too_large");
+			px_req_error(r, 502, "upstream_error", "upstream_response_too_large",
 				  "the upstream response is larger than gateway.max_response_bytes", 0);
-			finish(r, 1);
+			px_finish(r, 1);
 			return;
 		}
 		attempt_failed(r, rc == CURLE_OPERATION_TIMEDOUT, curl_easy_strerror(rc));
@@ -1074,9 +798,9 @@ void proxy_client_gone(struct gw_req *r)
 		if (r->head_sent)
 			stream_meter_finish(r, "client_closed");
 		else
-			meter_finish(r, 499, NULL, "client_closed");
+			px_meter_finish(r, 499, NULL, "client_closed");
 	}
-	count_status(g, r->ep, 0);
+	px_count_status(g, r->ep, 0);
 	req_free(r);
 }
 
@@ -1166,48 +890,7 @@ static money_t max_cost(const struct gw_deploy *d, uint64_t prompt, uint64_t out
 	return sum;
 }
 
-static void models_list(struct conn *c, const struct gw_key *k, int keep)
-{
-	struct gw *g = c->g;
-	struct evbuffer *b = evbuffer_new();
-	evbuffer_add_printf(b, "{\"object\":\"list\",\"data\":[");
-	int first = 1;
-	for (size_t i = 0; i < g->conf->rt.ndeps; i++) {
-		const struct gw_deploy *d = &g->conf->rt.deps[i];
-		size_t j;
-		for (j = 0; j < i && strcmp(g->conf->rt.deps[j].alias, d->alias); j++)
-			;
-		if (j < i || !keys_model_allowed(k, d->alias))
-			continue;
-		char a[600];
-		json_escape(d->alias, a, sizeof a);
-		evbuffer_add_printf(b, "%s{\"id\":\"%s\",\"object\":\"model\",\"created\":0,\"owned_by\":\"%s\"}",
-				    first ? "" : ",", a, gw_provider_name[d->up->provider]);
-		first = 0;
-	}
-	evbuffer_add_printf(b, "]}\n");
-	char head[256];
-	int hl = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n%s\r\n",
-			  evbuffer_get_length(b), keep ? "" : "Connection: close\r\n");
-	conn_queue(c, head, (size_t)hl);
-	evbuffer_add_buffer(c->out, b);
-	evbuffer_free(b);
-	g->m.requests[EP_MODELS][2]++;
-	conn_response_done(c, keep);
-}
-
-static void simple(struct conn *c, const char *ctype, struct evbuffer *b, int keep)
-{
-	char head[256];
-	int hl = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
-			  ctype, evbuffer_get_length(b), keep ? "" : "Connection: close\r\n");
-	conn_queue(c, head, (size_t)hl);
-	evbuffer_add_buffer(c->out, b);
-	conn_response_done(c, keep);
-}
-
 /* Cache lookup; 1 when answered from the cache. */
-static int cache_lookup(struct gw_req *r, const char *body, size_t n);
 
 /*
  * The key a client presents, resolved: a keep-alive client sends the same
@@ -1250,13 +933,13 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 	else if (http_str_ieq(&h->path, "/metrics") && h->method == HM_GET) {
 		struct evbuffer *b = evbuffer_new();
 		metrics_render(g, b);
-		simple(c, "text/plain; version=0.0.4; charset=utf-8", b, keep);
+		px_simple(c, "text/plain; version=0.0.4; charset=utf-8", b, keep);
 		evbuffer_free(b);
 		return;
 	} else if (http_str_ieq(&h->path, "/health") && h->method == HM_GET) {
 		struct evbuffer *b = evbuffer_new();
 		evbuffer_add_printf(b, "{\"status\":\"ok\"}\n");
-		simple(c, "application/json", b, keep);
+		px_simple(c, "application/json", b, keep);
 		evbuffer_free(b);
 		return;
 	} else if (http_str_ieq(&h->path, "/v1/models")) {
@@ -1273,7 +956,7 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 				    kp ? "Incorrect API key provided." : "Missing API key (Authorization: Bearer ...).", 0, keep);
 			return;
 		}
-		models_list(c, k, keep);
+		px_models_list(c, k, keep);
 		return;
 	} else {
 		g->m.requests[EP_OTHER][4]++;
@@ -1361,7 +1044,7 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 	c->req = r;
 
 	/* Routing (downgrades look at the budgets), then admission. */
-	int64_t day = today();
+	int64_t day = px_today();
 	double use = limits_budget_use(&key->acct, day), tu = limits_budget_use(key->team_acct, day);
 	if (tu > use)
 		use = tu;
@@ -1370,9 +1053,9 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 		char m[400];
 		snprintf(m, sizeof m, "The model '%.200s' does not exist or is not served by this gateway for %s.", rb.model,
 			 endpoint);
-		meter_finish(r, 404, NULL, "no_route");
-		req_error(r, 404, "invalid_request_error", "model_not_found", m, 0);
-		finish(r, 1);
+		px_meter_finish(r, 404, NULL, "no_route");
+		px_req_error(r, 404, "invalid_request_error", "model_not_found", m, 0);
+		px_finish(r, 1);
 		return;
 	}
 	uint64_t out = api == API_EMBEDDINGS ? 0 : rb.max_tokens;
@@ -1396,10 +1079,10 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 		else
 			g->m.rate_limit_rejections++;
 		r->dep = NULL;
-		meter_finish(r, 429, NULL, budget ? "budget_exceeded" : "rate_limit_exceeded");
-		req_error(r, 429, budget ? "budget_exceeded" : "rate_limit_exceeded",
+		px_meter_finish(r, 429, NULL, budget ? "budget_exceeded" : "rate_limit_exceeded");
+		px_req_error(r, 429, budget ? "budget_exceeded" : "rate_limit_exceeded",
 			  budget ? "budget_exceeded" : "rate_limit_exceeded", ref.message, ref.retry_after);
-		finish(r, 1);
+		px_finish(r, 1);
 		return;
 	}
 
@@ -1417,264 +1100,12 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 	snprintf(r->body_model, sizeof r->body_model, "%s", first);
 	copy_headers(r, h);
 
-	if (cache_lookup(r, body, n))
+	if (px_cache_lookup(r, body, n))
 		return;   /* answered, or the embedding call is in flight */
-	if (attempt(r) < 0) {
-		if (!next_attempt(r, 1))
-			upstream_failed(r, 0, "could not start the request");
+	if (px_attempt(r) < 0) {
+		if (!px_next_attempt(r, 1))
+			px_upstream_failed(r, 0, "could not start the request");
 	}
 }
 
 /* ---- cache ---------------------------------------------------------------------------------------------- */
-
-/* Answer from a cached complete response b: a zero-cost record, then the body (replayed as SSE for a stream). */
-static void cache_reply(struct gw_req *r, struct gw_blob *b)
-{
-	struct gw *g = r->g;
-	if (r->cache == CR_HIT)
-		g->m.cache_hits++;
-	else
-		g->m.cache_semantic_hits++;
-	r->dep = r->plan.d[0];
-	struct gw_usage zero = { .found = 1, .anthropic = r->api == API_MESSAGES };
-	meter_finish(r, 200, &zero, "complete");
-	if (!r->stream) {
-		send_full(r, 200, "application/json", b->data, b->len);
-	} else {
-		char *sse;
-		size_t sl;
-		struct sse_synth_opts so = { .include_usage = r->client_usage };
-		if (sse_synthesize((enum sse_wire)b->wire, b->data, b->len, &so, &sse, &sl) < 0) {
-			req_error(r, 500, "server_error", NULL, "the cached response could not be replayed", 0);
-			finish(r, 1);
-			return;
-		}
-		char head[1024];
-		r->status = 200;
-		int k = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
-				 "Content-Length: %zu\r\n", sl);
-		struct hb hb = { head + k, 0, sizeof head - (size_t)k };
-		aicost_headers(r, &hb, 1);
-		if (!r->keep_alive)
-			hb_s(&hb, "Connection: close\r\n");
-		hb_end(&hb);
-		conn_queue(r->c, head, (size_t)k + hb.n);
-		conn_queue(r->c, sse, sl);
-		free(sse);
-		count_status(g, r->ep, 200);
-	}
-	finish(r, 1);
-}
-
-static double sem_threshold(const struct gw_req *r)
-{
-	const struct gw_conf *c = r->g->conf;
-	const struct gw_route *ro = r->plan.route;
-	double sem = ro && ro->cache_semantic != -1 ? ro->cache_semantic : c->cache_semantic;
-	/* `semantic: true`: the lexical embedder's measured default, or 0.90 for upstream vectors. */
-	if (sem == -2)
-		sem = c->embed_dep ? 0.90 : GW_SEM_DEFAULT_THRESHOLD;
-	return sem;
-}
-
-/* Start the semantic cache's /v1/embeddings call for the request's last user turn. 0 started, -1 not. */
-static int embed_start(struct gw_req *r)
-{
-	struct gw *g = r->g;
-	struct gw_deploy *d = g->conf->embed_dep;
-	struct gw_upstream *u = d->up;
-	size_t cap = strlen(d->model) * 6 + r->creq.text_len * 6 + 64, k = 0;
-	free(r->ebody);
-	r->ebody = xmalloc(cap);
-	char m[REQ_MODEL_MAX * 6 + 8], *t = xmalloc(r->creq.text_len * 6 + 8);
-	json_escape(d->model, m, sizeof m);
-	/* json_escape stops at a NUL: the text is a C string from the cache helper. */
-	json_escape(r->creq.text, t, r->creq.text_len * 6 + 8);
-	k = (size_t)snprintf(r->ebody, cap, "{\"model\":\"%s\",\"input\":\"%s\"}", m, t);
-	free(t);
-	char url[2048];
-	if (u->provider == GP_AZURE)
-		snprintf(url, sizeof url, "%s/openai/deployments/%s/embeddings?api-version=%s", u->base_url, d->model,
-			 u->api_version);
-	else
-		snprintf(url, sizeof url, "%s/v1/embeddings", u->base_url);
-	CURL *e = up_easy(g->up, u);
-	if (!e)
-		return -1;
-	r->x.easy = e;
-	r->edep = d;
-	r->phase = 1;
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->ebody);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)k);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, build_headers(r, u, 0));
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)(u->connect_timeout_s * 1000));
-	if (u->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, u->ca_file);
-	r->status = 0;
-	r->hdr_done = r->got_data = 0;
-	r->resp_len = 0;
-	r->resp_over = 0;
-	r->t_att = gw_mono();
-	if (up_start(g->up, &r->x) < 0) {
-		up_release(g->up, e, u);
-		r->x.easy = NULL;
-		r->phase = 0;
-		return -1;
-	}
-	arm(r, u->timeout_s);
-	return 0;
-}
-
-/* The vector of an embeddings response (data[0].embedding) into a malloc'd array; its length in *dim. */
-static float *embedding_vector(const char *p, size_t n, size_t *dim)
-{
-	static const char *const keys[] = { "data" };
-	struct js_span data, first, emb, x;
-	struct js_iter it;
-	if (js_top_members(p, n, 16, keys, 1, &data) < 0 || data.t != JS_ARR)
-		return NULL;
-	js_iter_init(&it, &data);
-	if (!js_arr_next(&it, &first) || !js_get(&first, "embedding", &emb) || emb.t != JS_ARR)
-		return NULL;
-	size_t cap = 0, k = 0;
-	float *v = NULL;
-	js_iter_init(&it, &emb);
-	while (js_arr_next(&it, &x)) {
-		char num[64];
-		if (x.t != JS_NUM || x.n >= sizeof num || k >= 16384) {
-			free(v);
-			return NULL;
-		}
-		memcpy(num, x.p, x.n);
-		num[x.n] = 0;
-		if (k == cap) {
-			cap = cap ? cap * 2 : 512;
-			v = xrealloc(v, cap * sizeof *v);
-		}
-		v[k++] = strtof(num, NULL);
-	}
-	*dim = k;
-	return v;
-}
-
-static void embed_done(struct gw_req *r, CURLcode rc)
-{
-	struct gw *g = r->g;
-	struct gw_deploy *d = r->edep;
-	double now = gw_mono();
-	r->up_time += now - r->t_att;
-	up_release(g->up, r->x.easy, d->up);
-	r->x.easy = NULL;
-	r->phase = 0;
-	route_result(d, rc == CURLE_OK && r->status / 100 == 2, now);
-	if (rc == CURLE_OK && r->status / 100 == 2) {
-		/* The embedding is a real upstream call: booked against the same key (no reservation: a few tokens). */
-		struct gw_usage u = { 0 };
-		money_t cost = 0;
-		if (meter_body(r->resp, r->resp_len, 0, &u) > 0 && meter_cost(d->price, &u, &cost) < 0)
-			cost = 0;
-		limits_charge(&r->admit, today(), cost, alerts_soft, g->alerts);
-		char id[64];
-		snprintf(id, sizeof id, "%s-emb", r->id);
-		book(r, id, d, (int)r->status, u.found ? &u : NULL, cost, "/v1/embeddings", NULL, "cache_embedding");
-		size_t dim = 0;
-		float *v = embedding_vector(r->resp, r->resp_len, &dim);
-		if (v && dim && embed_normalize(v, dim) == 0) {
-			if (!g->sem_up) {
-				struct gw_cache_limits lim = GW_CACHE_LIMITS_DEFAULT;
-				lim.max_bytes = g->conf->cache_max_bytes;
-				lim.max_entries = g->conf->cache_max_entries;
-				lim.ttl_ms = (uint64_t)(g->conf->cache_ttl_s * 1000);
-				g->sem_up = gw_sem_new(dim, &lim);
-				g->sem_up_dim = dim;
-			}
-			if (g->sem_up && dim == g->sem_up_dim) {
-				struct gw_sem_hit hit;
-				free(r->vec);
-				r->vec = v;
-				v = NULL;
-				r->vdim = dim;
-				r->vec_up = r->sem_on = 1;
-				if (gw_sem_lookup(g->sem_up, r->tenant, r->plan.d[0]->name, r->creq.ctx, r->vec, &r->sig,
-						  (float)sem_threshold(r), (uint64_t)gw_wall_ms(), &hit) == 1) {
-					r->cache = CR_SEM_HIT;
-					cache_reply(r, hit.body);
-					return;
-				}
-			}
-		}
-		free(v);
-	} else {
-		g->m.upstream_errors++;
-	}
-	/* A miss (or no vector): the request goes upstream. */
-	g->m.cache_misses++;
-	if (r->stream)
-		r->as = sse_asm_new(wire_of(r->api), 0);
-	r->resp_len = 0;
-	r->status = 0;
-	if (attempt(r) < 0 && !next_attempt(r, 1))
-		upstream_failed(r, 0, "could not start the request");
-}
-
-/* Cache lookup: 1 answered from the cache, 2 waiting for the embedding call, 0 go upstream. */
-static int cache_lookup(struct gw_req *r, const char *body, size_t n)
-{
-	struct gw *g = r->g;
-	const struct gw_route *ro = r->plan.route;
-	int exact = ro && ro->cache_exact >= 0 ? ro->cache_exact : g->conf->cache_exact;
-	double sem = sem_threshold(r);
-	int sem_up = sem > 0 && g->conf->embed_dep;
-	if (r->api == API_EMBEDDINGS || (!exact && sem <= 0) || (!g->cache && !g->sem && !sem_up))
-		return 0;
-	json_error_t je;
-	json_t *root = json_loadb(body, n, 0, &je);
-	if (!root)
-		return 0;
-	struct gw_cache_policy pol = { g->conf->cache_sampled };
-	const char *tenant = r->tenant = r->key->team ? r->key->team : r->key->name;
-	enum sse_wire w = wire_of(r->api);
-	/* The cache scope is the resolved model: the first deployment's. */
-	const char *model = r->plan.d[0]->name;
-	gw_cache_req_build(&r->creq, tenant, model, w, root, &pol);
-	json_decref(root);
-	r->creq_on = 1;
-	if (!r->creq.cacheable)
-		return 0;
-	r->cache_on = 1;
-	r->cache = CR_MISS;
-	uint64_t now_ms = (uint64_t)gw_wall_ms();
-	struct gw_blob *b = exact && g->cache ? gw_cache_get(g->cache, r->creq.key, now_ms) : NULL;
-	if (b) {
-		r->cache = CR_HIT;
-	} else if (sem > 0 && r->creq.text) {
-		embed_salient(r->creq.text, r->creq.text_len, &r->sig);
-		if (sem_up)
-			return embed_start(r) == 0 ? 2 : 0;
-		if (g->sem) {
-			struct gw_sem_hit hit;
-			r->sem_on = 1;
-			r->vec = xmalloc(EMBED_DIM * sizeof *r->vec);
-			r->vdim = EMBED_DIM;
-			embed_lexical(r->creq.text, r->creq.text_len, r->vec);
-			if (gw_sem_lookup(g->sem, tenant, model, r->creq.ctx, r->vec, &r->sig, (float)sem, now_ms, &hit) == 1) {
-				b = hit.body;
-				r->cache = CR_SEM_HIT;
-			}
-		}
-	}
-	if (!b) {
-		g->m.cache_misses++;
-		if (r->stream)
-			r->as = sse_asm_new(w, 0);
-		return 0;
-	}
-	cache_reply(r, b);
-	return 1;
-}
