@@ -1107,5 +1107,3 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 			px_upstream_failed(r, 0, "could not start the request");
 	}
 }
-
-/* ---- cache ---------------------------------------------------------------------------------------------- */
