@@ -20,7 +20,7 @@ cd "$work"
 spid=$!
 trap 'kill $spid 2>/dev/null; kill $gpid 2>/dev/null; wait 2>/dev/null' EXIT
 gpid=
-for _ in $(seq 100); do grep -q listening stub.out && break; sleep 0.05; done
+for _ in $(seq 100); do grep -qs listening stub.out && break; sleep 0.05; done
 cat >aicost.yaml <<EOF
 gateway:
   spool: { dir: spool }
