@@ -194,6 +194,55 @@ req e10 /v1/chat/completions "{\"model\":\"gpt-4o-mini\",$MSG,\"max_tokens\":2}"
 req e11 /v1/messages "{\"model\":\"gpt-4o-mini\",$MSG,\"max_tokens\":2}" "${ANT[@]}"
 err e11 404 model_not_found
 
+# HTTP framing on one keep-alive connection: three pipelined requests in one write, a chunked body
+# split across writes, Expect: 100-continue, a request dribbled byte by byte.
+python3 - "${gw_url#http://}" "$KEY" <<'EOF' >wire.out || fail "HTTP framing: $(cat wire.out)"
+import socket, sys, time, json
+host, port = sys.argv[1].rsplit(":", 1)
+key = sys.argv[2]
+body = b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello there friend"}],"max_tokens":1}'
+def req(extra=b"", b=body, chunked=False):
+    h = b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key.encode() + b"\r\n" + extra
+    if chunked:
+        return h + b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n" % 10 + b[:10] + b"\r\n" + b"%x;ext=1\r\n" % (len(b) - 10) + b[10:] + b"\r\n0\r\n\r\n"
+    return h + b"Content-Length: %d\r\n\r\n" % len(b) + b
+s = socket.create_connection((host, int(port)))
+f = s.makefile("rb")
+def response():
+    status = f.readline()
+    n = 0
+    while True:
+        l = f.readline()
+        if l in (b"\r\n", b""):
+            break
+        if l.lower().startswith(b"content-length:"):
+            n = int(l.split(b":")[1])
+    return status, f.read(n)
+s.sendall(req() * 3)
+for _ in range(3):
+    st, b = response()
+    assert st.startswith(b"HTTP/1.1 200"), st
+    assert json.loads(b)["usage"]["completion_tokens"] == 1
+c = req(chunked=True)
+s.sendall(c[:70]); time.sleep(0.05); s.sendall(c[70:150]); time.sleep(0.05); s.sendall(c[150:])
+st, b = response()
+assert st.startswith(b"HTTP/1.1 200"), (st, b)
+h = req(b"Expect: 100-continue\r\n")
+head, payload = h.split(b"\r\n\r\n", 1)
+s.sendall(head + b"\r\n\r\n")
+assert f.readline().startswith(b"HTTP/1.1 100"), "no 100 Continue"
+assert f.readline() == b"\r\n"
+s.sendall(payload)
+st, b = response()
+assert st.startswith(b"HTTP/1.1 200"), st
+for byte in req():
+    s.send(bytes([byte]))
+st, b = response()
+assert st.startswith(b"HTTP/1.1 200"), st
+print("ok")
+EOF
+for i in 1 2 3 4 5 6; do echo 0.00000135 >>"$costs"; done   # 5 x 1.5e-7 + 1 x 6e-7 each
+
 # /v1/models for the narrow key lists only what it may use.
 curl -s -H 'Authorization: Bearer sk-aicost-narrow' "$gw_url/v1/models" >models.json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [m["id"] for m in d["data"]]==["gpt-4o-mini"], d' models.json ||
@@ -201,7 +250,7 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [m["id"] for
 
 # /metrics.
 curl -s "$gw_url/metrics" >metrics.txt
-grep -q '^aicost_gateway_requests_total{endpoint="/v1/chat/completions",status="2xx"} 5$' metrics.txt ||
+grep -q '^aicost_gateway_requests_total{endpoint="/v1/chat/completions",status="2xx"} 11$' metrics.txt ||
 	fail "metrics: chat 2xx count: $(grep requests_total metrics.txt)"
 grep -q '^aicost_gateway_auth_failures_total 2$' metrics.txt || fail "metrics: auth failures"
 grep -q '^aicost_gateway_tokens_total{direction="output"} ' metrics.txt || fail "metrics: tokens"
@@ -214,7 +263,7 @@ want=$(dsum <"$costs")
 stop_gw TERM
 got=$(ledger_total)
 [ "$got" = "$want" ] || fail "ledger total $got, want the sum of x-aicost-cost $want"
-[ "$(ledger_requests)" = 9 ] || fail "ledger requests $(ledger_requests), want 9"
+[ "$(ledger_requests)" = 15 ] || fail "ledger requests $(ledger_requests), want 15"
 ls spool | grep -q 'seg-' && fail "spool segments left after a clean stop: $(ls spool)"
 cat requests/seg-*.jsonl >log.jsonl
 python3 - log.jsonl <<'EOF' || fail "request log"
@@ -223,7 +272,7 @@ recs = [json.loads(l) for l in open(sys.argv[1])]
 ids = [r["id"] for r in recs]
 assert len(ids) == len(set(ids)), "duplicate request ids"
 ok = [r for r in recs if r["status"] == 200]
-assert len(ok) == 9, len(ok)
+assert len(ok) == 15, len(ok)
 for r in ok:
     assert r["metadata"]["team"] == "fraud-detection" and r["metadata"]["virtual_key"] == "basic-app", r
     assert r["usage"] and r["prompt_sha256"] and r["ts"].endswith("Z"), r
