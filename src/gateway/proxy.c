@@ -90,6 +90,25 @@ static struct gw_req *req_new(struct gw *g, struct conn *c)
 	return r;
 }
 
+CURL *px_easy(struct gw_req *r, const struct gw_upstream *u)
+{
+	if (r->x.easy && r->easy_owner != u)
+		px_easy_release(r);
+	if (!r->x.easy) {
+		r->x.easy = up_easy(r->g->up, u);
+		r->easy_owner = u;
+	}
+	return r->x.easy;
+}
+
+void px_easy_release(struct gw_req *r)
+{
+	if (r->x.easy)
+		up_release(r->g->up, r->x.easy, r->easy_owner);
+	r->x.easy = NULL;
+	r->easy_owner = NULL;
+}
+
 static void req_free(struct gw_req *r)
 {
 	struct gw *g = r->g;
@@ -97,9 +116,7 @@ static void req_free(struct gw_req *r)
 		evtimer_del(&r->timer);
 	if (r->x.active)
 		up_cancel(g->up, &r->x);
-	if (r->x.easy)
-		up_release(g->up, r->x.easy, r->dep ? (const void *)r->dep->up : NULL);
-	r->x.easy = NULL;
+	px_easy_release(r);
 	if (r->parser_on)
 		sse_parser_release(&r->sp);
 	if (r->creq_on)
@@ -371,10 +388,9 @@ int px_attempt(struct gw_req *r)
 			 api_suffix(r->api), u->api_version);
 	else
 		snprintf(url, sizeof url, "%s/v1%s", u->base_url, api_suffix(r->api));
-	CURL *e = r->x.easy ? r->x.easy : up_easy(g->up, u);
+	CURL *e = px_easy(r, u);
 	if (!e)
 		return -1;
-	r->x.easy = e;
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
@@ -589,10 +605,7 @@ int px_next_attempt(struct gw_req *r, int was_429)
 	memset(&r->sm, 0, sizeof r->sm);
 	r->sm.anthropic = r->api == API_MESSAGES;
 	r->sm.hide_usage = r->injected;
-	if (r->x.easy) {
-		up_release(g->up, r->x.easy, r->dep ? (const void *)r->dep->up : NULL);
-		r->x.easy = NULL;
-	}
+	px_easy_release(r);
 	for (;;) {
 		if (!was_429 && r->tries < r->dep->up->retries) {
 			r->tries++;

@@ -29,6 +29,7 @@ struct gw_req {
 	struct conn *c;
 	struct gw_req *next_free;
 	struct up_xfer x;
+	const struct gw_upstream *easy_owner;   /* the upstream x.easy is configured for (pool key) */
 	struct event timer;
 	int timer_on;
 
@@ -145,6 +146,10 @@ static inline void hb_status(struct hb *b, int status)
 }
 
 /* ---- proxy.c ---- */
+/* The request's curl handle for upstream u (reused from the pool when configured for u). NULL on failure. */
+CURL *px_easy(struct gw_req *r, const struct gw_upstream *u);
+/* Give the request's curl handle back to the pool. */
+void px_easy_release(struct gw_req *r);
 int64_t px_today(void);
 /* Count tokens and cost, and append one record to the spool. */
 void px_book(struct gw_req *r, const char *id, struct gw_deploy *d, int status, const struct gw_usage *u, money_t cost,

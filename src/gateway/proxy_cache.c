@@ -105,10 +105,9 @@ static int embed_start(struct gw_req *r)
 			 u->api_version);
 	else
 		snprintf(url, sizeof url, "%s/v1/embeddings", u->base_url);
-	CURL *e = up_easy(g->up, u);
+	CURL *e = px_easy(r, u);
 	if (!e)
 		return -1;
-	r->x.easy = e;
 	r->edep = d;
 	r->phase = 1;
 	curl_easy_setopt(e, CURLOPT_URL, url);
@@ -129,8 +128,7 @@ static int embed_start(struct gw_req *r)
 	r->resp_over = 0;
 	r->t_att = gw_mono();
 	if (up_start(g->up, &r->x) < 0) {
-		up_release(g->up, e, u);
-		r->x.easy = NULL;
+		px_easy_release(r);
 		r->phase = 0;
 		return -1;
 	}
@@ -176,8 +174,7 @@ void px_embed_done(struct gw_req *r, CURLcode rc)
 	struct gw_deploy *d = r->edep;
 	double now = gw_mono();
 	r->up_time += now - r->t_att;
-	up_release(g->up, r->x.easy, d->up);
-	r->x.easy = NULL;
+	px_easy_release(r);
 	r->phase = 0;
 	route_result(d, rc == CURLE_OK && r->status / 100 == 2, now);
 	if (rc == CURLE_OK && r->status / 100 == 2) {
