@@ -98,6 +98,14 @@ void metrics_render(struct gw *g, struct evbuffer *o)
 		evbuffer_add_printf(o, "aicost_gateway_deployment_cooldown{deployment=\"%s\"} %d\n", d->name,
 				    route_cooling(d, now));
 	}
+	evbuffer_add_printf(o, "# HELP aicost_gateway_upstream_attempts_total Upstream attempts by deployment and result "
+			       "(failed: 429, 5xx, timeout, reset).\n# TYPE aicost_gateway_upstream_attempts_total counter\n");
+	for (size_t i = 0; i < g->conf->rt.ndeps; i++) {
+		const struct gw_deploy *d = &g->conf->rt.deps[i];
+		evbuffer_add_printf(o, "aicost_gateway_upstream_attempts_total{deployment=\"%s\",result=\"ok\"} %llu\n"
+				       "aicost_gateway_upstream_attempts_total{deployment=\"%s\",result=\"failed\"} %llu\n",
+				    d->name, (unsigned long long)d->n_ok, d->name, (unsigned long long)d->n_failed);
+	}
 	gauge(o, "aicost_gateway_connections", "Open client connections.", m->conns_open);
 	counter(o, "aicost_gateway_connections_total", "Client connections accepted.", m->conns_total);
 	gauge(o, "aicost_gateway_requests_in_flight", "Requests in flight.", m->inflight);

@@ -25,6 +25,10 @@ int route_cooling(const struct gw_deploy *d, double now)
 
 void route_result(struct gw_deploy *d, int ok, double now)
 {
+	if (ok)
+		d->n_ok++;
+	else
+		d->n_failed++;
 	if (ok) {
 		d->fails = 0;
 		return;

@@ -67,6 +67,7 @@ struct gw_deploy {
 	/* state */
 	int fails;
 	double cool_until;           /* monotonic seconds */
+	uint64_t n_ok, n_failed;     /* attempts, for /metrics */
 };
 
 struct gw_route {

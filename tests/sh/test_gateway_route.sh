@@ -161,5 +161,8 @@ done
 curl -s "$gw_url/metrics" >m.txt
 grep -q '^aicost_gateway_fallbacks_total [1-9]' m.txt && grep -q '^aicost_gateway_retries_total [1-9]' m.txt ||
 	fail "metrics: fallbacks/retries: $(grep -E 'fallbacks|retries' m.txt)"
+grep -q '^aicost_gateway_upstream_attempts_total{deployment="u503/a",result="failed"} 2$' m.txt &&
+	grep -q '^aicost_gateway_upstream_attempts_total{deployment="good/a",result="ok"} 2$' m.txt ||
+	fail "metrics: attempts by deployment: $(grep 'attempts_total{deployment="[a-z0-9]*/a"' m.txt)"
 stop_gw TERM
 echo "gateway route test: ok"
