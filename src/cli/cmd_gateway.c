@@ -22,7 +22,7 @@ static const struct cli_opt opts[] = {
 int cmd_gateway(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct cli_args a;
-	cli_parse(&a, opts, sizeof opts / sizeof opts[0], argc, argv, "aicost gateway [--listen HOST:PORT]",
+	cli_parse(&a, opts, sizeof opts / sizeof opts[0], argc, argv, "gateway [--listen HOST:PORT] | --hash-key KEY | --new-key",
 		  "Run the OpenAI-compatible LLM gateway configured under `gateway:` (upstreams, virtual keys with\n"
 		  "budgets and rate limits, routes, caches). Endpoints: POST /v1/chat/completions, /v1/completions,\n"
 		  "/v1/embeddings, /v1/messages (Anthropic), GET /v1/models, /metrics, /health. Every request is\n"
