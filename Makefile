@@ -104,6 +104,22 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BIN) tools
 	@BUILD=$(BUILD) bench/run.sh
 
+# ---- stand-in LLM upstream for the gateway tests (owner: up; tests/upstream/README.md) ----
+STUB_SRC := $(sort $(wildcard tests/upstream/*.c))
+STUB_OBJ := $(STUB_SRC:%.c=$(BUILD)/%.o)
+STUB_BIN := $(BUILD)/tests/llm_stub
+.PHONY: stub bench-gateway
+all: $(STUB_BIN)
+stub: $(STUB_BIN)
+test: $(STUB_BIN)
+$(STUB_BIN): $(STUB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -levent -ljansson -lm
+bench-gateway: deps
+	@$(MAKE) --no-print-directory $(BIN) $(STUB_BIN) $(BUILD)/bench/gw_load
+	@BUILD=$(BUILD) bench/gateway/run.sh
+# ---- end stand-in upstream ----
+
 clean:
 	rm -rf build $(BIN)
 

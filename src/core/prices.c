@@ -244,6 +244,16 @@ struct price_catalog *prices_load_mem(const char *buf, size_t n, const char *nam
 			continue;
 		if (model_get(c, key))
 			continue;
+		/* The output cap bounds what one request can cost (the gateway reserves it without max_tokens). */
+		json_t *mo = json_object_get(v, "max_output_tokens");
+		if (!json_is_string(mo))
+			mo = json_object_get(v, "max_tokens");
+		if (json_is_string(mo)) {
+			char *e;
+			unsigned long long x = strtoull(json_string_value(mo), &e, 10);
+			if (!*e && x < (1ull << 40))
+				tmp.max_output_tokens = x;
+		}
 		struct llm_model *m = model_add(c, key);
 		char *nm = m->name, *pv = m->provider;
 		*m = tmp;
@@ -317,6 +327,15 @@ int prices_apply_overrides(struct price_catalog *c, const struct cfg_node *ov, c
 			if (f < 0) {
 				if (fk->type == CN_SCALAR && !strcmp(fk->str, "litellm_provider"))
 					continue;
+				if (fk->type == CN_SCALAR && !strcmp(fk->str, "max_output_tokens")) {
+					char *e = NULL;
+					unsigned long long x = fv->type == CN_SCALAR ? strtoull(fv->str, &e, 10) : 0;
+					if (!e || e == fv->str || *e || x >= (1ull << 40))
+						return error("%s:%d:%d: prices.overrides.%s.max_output_tokens: '%s' is not a token count",
+							     file, fv->line, fv->col, k->str, fv->type == CN_SCALAR ? fv->str : "?");
+					tmp.max_output_tokens = x;
+					continue;
+				}
 				return error("%s:%d:%d: prices.overrides.%s: '%s' is not a price key (input_cost_per_token, "
 					     "output_cost_per_token, cache_read_input_token_cost, ...)", file, fk->line, fk->col,
 					     k->str, fk->type == CN_SCALAR ? fk->str : "?");

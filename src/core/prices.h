@@ -69,6 +69,7 @@ struct llm_model {
 	money_t above[LD__COUNT];  /* long-context prices */
 	unsigned have_above;
 	uint64_t above_tokens;     /* the threshold: 128000 or 200000; 0 = no tier */
+	uint64_t max_output_tokens;  /* max_output_tokens (else max_tokens) of the entry; 0 = unknown (gateway reservations) */
 };
 
 struct llm_cost {
