@@ -150,36 +150,6 @@ static int is_time(const struct gdim *d)
 	return d->kind == GD_REPORT && (d->rd.kind == DK_DAY || d->rd.kind == DK_WEEK || d->rd.kind == DK_MONTH);
 }
 
-/* Split a stored line (values joined by STORE_SEP, STORE_NULL = null, 0x1d escapes) into l->vals. */
-static void split_vals(struct eng *e, const char *v, size_t n, const char **vals)
-{
-	if (e->vcap < n + FC__COUNT + 1) {
-		e->vcap = (n + FC__COUNT + 1) * 2;
-		e->vbuf = xrealloc(e->vbuf, e->vcap);
-	}
-	char *w = e->vbuf;
-	size_t i = 0;
-	memset(vals, 0, FC__COUNT * sizeof *vals);
-	for (int c = 0; c < FC__COUNT; c++) {
-		if (focus_columns[c].role != FR_KEY)
-			continue;
-		if (i >= n)
-			break;
-		if ((unsigned char)v[i] == 0x1e && i + 1 < n && v[i + 1] == STORE_SEP) {
-			i += 2;
-			continue;
-		}
-		vals[c] = w;
-		while (i < n && v[i] != STORE_SEP) {
-			if ((unsigned char)v[i] == 0x1d && i + 1 < n)
-				i++;
-			*w++ = v[i++];
-		}
-		*w++ = 0;
-		i++;
-	}
-}
-
 /* ---- dictionaries --------------------------------------------------------------- */
 
 static int on_dev(void *arg, uint32_t id, const char *host, const char *uuid, int idx, const char *model)
@@ -247,7 +217,7 @@ static int on_line(void *arg, uint32_t id, uint32_t tagset, const char *vals, si
 	struct eng *e = ((void **)arg)[0];
 	struct line_map *lm = ((void **)arg)[1];
 	const char *v[FC__COUNT];
-	split_vals(e, vals, n, v);
+	store_line_split(vals, n, &e->vbuf, &e->vcap, v);
 	const char *rid = v[FC_RESOURCE_ID];
 	if (!rid || !*rid)
 		return 0;
@@ -402,7 +372,7 @@ static uint32_t combo(struct eng *e, uint32_t dev, uint32_t lbl)
 	const char *vals[FC__COUNT];
 	memset(vals, 0, sizeof vals);
 	if (ho->line)
-		split_vals(e, ho->vals, ho->nvals, vals);
+		store_line_split(ho->vals, ho->nvals, &e->vbuf, &e->vcap, vals);
 	memcpy(l.vals, vals, sizeof vals);
 	/* Tags: the joined line's, with the telemetry labels added (labels win). */
 	const struct tagset *ts = ho->line && ho->tagset < e->ntagsets ? &e->tagsets[ho->tagset] : NULL;

@@ -54,35 +54,6 @@ static int has_any(const char *s, const char *const *w)
 	return 0;
 }
 
-static void split_vals(struct lview *v, const char *s, size_t n, struct alloc_line *l)
-{
-	if (v->vcap < n + FC__COUNT + 1) {
-		v->vcap = (n + FC__COUNT + 1) * 2;
-		v->vbuf = xrealloc(v->vbuf, v->vcap);
-	}
-	char *w = v->vbuf;
-	size_t i = 0;
-	memset(l->vals, 0, sizeof l->vals);
-	for (int c = 0; c < FC__COUNT; c++) {
-		if (focus_columns[c].role != FR_KEY)
-			continue;
-		if (i >= n)
-			break;
-		if ((unsigned char)s[i] == 0x1e && i + 1 < n && s[i + 1] == STORE_SEP) {
-			i += 2;
-			continue;
-		}
-		l->vals[c] = w;
-		while (i < n && s[i] != STORE_SEP) {
-			if ((unsigned char)s[i] == 0x1d && i + 1 < n)
-				i++;
-			*w++ = s[i++];
-		}
-		*w++ = 0;
-		i++;
-	}
-}
-
 static int on_tagset(void *arg, uint32_t id, const char *json, size_t n)
 {
 	struct lview *v = arg;
@@ -219,7 +190,7 @@ static int on_line(void *arg, uint32_t id, uint32_t tagset, const char *vals, si
 	struct rec_ctx *c = v->c;
 	const struct tagset *ts = tagset && tagset < v->nts ? &v->ts[tagset] : &empty;
 	struct alloc_line l;
-	split_vals(v, vals, n, &l);
+	store_line_split(vals, n, &v->vbuf, &v->vcap, l.vals);
 	l.tag_keys = (const char *const *)ts->keys;
 	l.tag_vals = (const char *const *)ts->vals;
 	l.ntags = ts->n;
@@ -415,7 +386,7 @@ static int on_alias(void *arg, uint32_t id, uint32_t tagset, const char *vals, s
 	(void)tagset;
 	if (id >= a->v->nli || a->v->li[id].qrole != Q_TOKENS || a->v->li[id].model < 0)
 		return 0;
-	split_vals(a->v, vals, n, &l);
+	store_line_split(vals, n, &a->v->vbuf, &a->v->vcap, l.vals);
 	const char *rn = l.vals[FC_RESOURCE_NAME];
 	char k[256];
 	uint32_t m;

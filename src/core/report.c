@@ -148,36 +148,6 @@ static const char *dim_value(struct engine *e, const struct report_dim *d, const
 	}
 }
 
-/* Split a stored line (values joined by STORE_SEP, STORE_NULL = null, 0x1d escapes) into l->vals. */
-static void split_vals(struct engine *e, const char *v, size_t n, struct alloc_line *l)
-{
-	if (e->vcap < n + FC__COUNT + 1) {
-		e->vcap = (n + FC__COUNT + 1) * 2;
-		e->vbuf = xrealloc(e->vbuf, e->vcap);
-	}
-	char *w = e->vbuf;
-	size_t i = 0;
-	memset(l->vals, 0, sizeof l->vals);
-	for (int c = 0; c < FC__COUNT; c++) {
-		if (focus_columns[c].role != FR_KEY)
-			continue;
-		if (i >= n)
-			break;
-		if ((unsigned char)v[i] == 0x1e && i + 1 < n && v[i + 1] == STORE_SEP) {
-			i += 2;
-			continue;
-		}
-		l->vals[c] = w;
-		while (i < n && v[i] != STORE_SEP) {
-			if ((unsigned char)v[i] == 0x1d && i + 1 < n)
-				i++;
-			*w++ = v[i++];
-		}
-		*w++ = 0;
-		i++;
-	}
-}
-
 static int load_line(void *arg, uint32_t id, uint32_t tagset, const char *vals, size_t n)
 {
 	struct engine *e = arg;
@@ -187,7 +157,7 @@ static int load_line(void *arg, uint32_t id, uint32_t tagset, const char *vals, 
 
 	if (!ts)
 		ts = &empty;
-	split_vals(e, vals, n, &l);
+	store_line_split(vals, n, &e->vbuf, &e->vcap, l.vals);
 	l.tag_keys = (const char *const *)ts->keys;
 	l.tag_vals = (const char *const *)ts->vals;
 	l.ntags = ts->n;

@@ -273,5 +273,11 @@ struct store *store_clickhouse_open(const char *url, int create);
 /* Joined values of a line: FR_KEY columns in catalog order, separated by STORE_SEP; STORE_NULL marks a null. */
 #define STORE_SEP '\x1f'
 #define STORE_NULL '\x1e'
+/*
+ * Split such joined values (n bytes) into vals[] by focus column id (NULL =
+ * null). The strings are copied into *buf, grown as needed (*cap its size;
+ * the caller frees *buf); they stay valid until the next call with it.
+ */
+void store_line_split(const char *v, size_t n, char **buf, size_t *cap, const char *vals[FC__COUNT]);
 
 #endif
