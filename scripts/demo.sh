@@ -43,6 +43,7 @@ run carbon --by team
 run anomalies --by team
 run forecast --by team --horizon 30 --format csv
 run budgets --as-of 2026-10-20 --no-notify
+run recommend --min-savings 100
 echo
 echo "Try: ./aicost --db demo/aicost.db --config data/demo/aicost.yaml report --by team,project --format json"
 
