@@ -26,6 +26,7 @@
 #include "formats/input.h"
 #include "util/datadir.h"
 #include "util/err.h"
+#include "util/utf8.h"
 
 /* ---------------------------------------------------------------- model */
 
@@ -604,39 +605,6 @@ static const char *cell(const struct vfile *f, int mcol, size_t *n, int *field)
 
 /* ------------------------------------------------------------ value checks */
 
-static int valid_utf8(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		unsigned c = s[i];
-		size_t len;
-		unsigned min;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			len = 2, min = 0x80, c &= 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			len = 3, min = 0x800, c &= 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			len = 4, min = 0x10000, c &= 0x07;
-		} else {
-			return 0;
-		}
-		if (i + len > n)
-			return 0;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			c = (c << 6) | (s[i + k] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
-
 /*
  * NumericFormat (FOCUS attribute): an integer, decimal or E-notation number,
  * no thousands separators, no '+' on the value or on the exponent, no blanks.
@@ -842,7 +810,7 @@ static int eval(const struct vfile *f, const struct vnode *n)
 			return V_TRUE;
 		return !nonstrict;
 	case OP_FMT_STRING:
-		return valid_utf8((const unsigned char *)p, len);
+		return utf8_valid((const unsigned char *)p, len);
 	case OP_FMT_NUMERIC:
 		return numeric_format(p, len);
 	case OP_FMT_UNIT:

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 #include "gateway/jscan.h"
+#include "util/utf8.h"
 
 #define JS_MAX_DEPTH 512
 
@@ -32,44 +33,6 @@ static const char *ws(const char *p, const char *e)
 	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	return p;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *e)
-{
-	unsigned c = p[0];
-	size_t n;
-	unsigned min;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2, min = 0x80;
-	else if (c >= 0xE0 && c <= 0xEF)
-		n = 3, min = 0x800;
-	else if (c >= 0xF0 && c <= 0xF4)
-		n = 4, min = 0x10000;
-	else
-		return 0;
-	if ((size_t)(e - p) < n)
-		return 0;
-	unsigned cp = c & (0x3F >> (n - 1));
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
 }
 
 /* Bytes a string may hold as they are: printable ASCII but '"' and '\\'. */
@@ -100,7 +63,7 @@ static const char *skip_string(struct scan *s, const char *p, int *esc)
 				return fail(s, p, "unterminated string");
 			char x = p[1];
 			if (x == 'u') {
-				if (e - p < 6 || hexval(p[2]) < 0 || hexval(p[3]) < 0 || hexval(p[4]) < 0 || hexval(p[5]) < 0)
+				if (e - p < 6 || hex_digit(p[2]) < 0 || hex_digit(p[3]) < 0 || hex_digit(p[4]) < 0 || hex_digit(p[5]) < 0)
 					return fail(s, p, "bad \\u escape");
 				p += 6;
 				continue;
@@ -116,7 +79,7 @@ static const char *skip_string(struct scan *s, const char *p, int *esc)
 			p++;
 			continue;
 		}
-		size_t n = utf8_len((const unsigned char *)p, (const unsigned char *)e);
+		size_t n = utf8_seq_len((const unsigned char *)p, (size_t)(e - p));
 		if (!n)
 			return fail(s, p, "invalid UTF-8 in string");
 		p += n;
@@ -398,13 +361,13 @@ static size_t decode_escape(const char *p, const char *e, unsigned *cp)
 	}
 	unsigned u = 0;
 	for (int i = 2; i < 6; i++) {
-		int h = hexval(p[i]);
+		int h = hex_digit(p[i]);
 		u = u << 4 | (unsigned)(h < 0 ? 0 : h);
 	}
 	if (u >= 0xD800 && u <= 0xDBFF && e - p >= 12 && p[6] == '\\' && p[7] == 'u') {
 		unsigned lo = 0;
 		for (int i = 8; i < 12; i++) {
-			int h = hexval(p[i]);
+			int h = hex_digit(p[i]);
 			lo = lo << 4 | (unsigned)(h < 0 ? 0 : h);
 		}
 		if (lo >= 0xDC00 && lo <= 0xDFFF) {

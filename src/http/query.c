@@ -5,36 +5,7 @@
 #include <strings.h>
 #include "http/query.h"
 #include "util/err.h"
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Length of the UTF-8 sequence at s (n bytes left), 0 if invalid (overlong, surrogate, > U+10FFFF). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	if (c < 0x80)
-		return 1;
-	size_t k = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? (c <= 0xef ? 3 : 0) : c >= 0xc2 && c <= 0xdf ? 2 : 0;
-	if (!k || k > n)
-		return 0;
-	for (size_t i = 1; i < k; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if (k == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0)))
-		return 0;
-	if (k == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90)))
-		return 0;
-	return k;
-}
+#include "util/utf8.h"
 
 /* Decode [s, s+n) into out (NUL-terminated); returns 0 or -1 with err. */
 static int decode(const char *s, size_t n, char *out, const char *what, char *err, size_t errn)
@@ -45,8 +16,8 @@ static int decode(const char *s, size_t n, char *out, const char *what, char *er
 		if (c == '+') {
 			c = ' ';
 		} else if (c == '%') {
-			int hi = i + 1 < n ? hexval((unsigned char)s[i + 1]) : -1;
-			int lo = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+			int hi = i + 1 < n ? hex_digit((unsigned char)s[i + 1]) : -1;
+			int lo = i + 2 < n ? hex_digit((unsigned char)s[i + 2]) : -1;
 			if (hi < 0 || lo < 0) {
 				snprintf(err, errn, "%s: '%%' must start a %%XX escape", what);
 				return -1;
@@ -62,7 +33,7 @@ static int decode(const char *s, size_t n, char *out, const char *what, char *er
 	}
 	out[o] = 0;
 	for (size_t i = 0; i < o;) {
-		size_t k = utf8_len((const unsigned char *)out + i, o - i);
+		size_t k = utf8_seq_len((const unsigned char *)out + i, o - i);
 		if (!k) {
 			snprintf(err, errn, "%s: not valid UTF-8", what);
 			return -1;
