@@ -14,7 +14,7 @@ CFLAGS  ?= $(OPT) -g
 # Flags the build needs whatever CFLAGS the user passes.
 ALL_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
            -D_GNU_SOURCE -Isrc -MMD -MP
-LDLIBS  += -lsqlite3 -lz -lzstd -ljansson -lyaml -lcurl -lcrypto -levent -levent_pthreads -ldl -lm -lpthread
+LDLIBS  += -lsqlite3 -lz -lzstd -ljansson -lyaml -lcurl -lcrypto -levent -levent_pthreads -lhiredis -ldl -lm -lpthread
 
 ifdef SANITIZE
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -22,6 +22,7 @@
 #include "gateway/gateway.h"
 #include "gateway/gw.h"
 #include "gateway/spool.h"
+#include "gateway/state.h"
 #include "store/store.h"
 #include "util/err.h"
 
@@ -216,6 +217,8 @@ int gateway_run(const struct config *cfg, const struct gateway_opts *o)
 	if (!g.up)
 		goto out;
 	g.alerts = alerts_start();
+	if (conf.shared)
+		g.state = state_new(g.base, &conf);
 	snprintf(g.boot, sizeof g.boot, "%" PRIx64, (uint64_t)gw_wall_ms());
 	if (server_listen(&g, o->listen ? o->listen : conf.listen) < 0)
 		goto out;
@@ -257,6 +260,8 @@ out:
 		/* Run the deferred frees of closed connections. */
 		event_base_loop(g.base, EVLOOP_NONBLOCK);
 	}
+	/* The last settlements go to Redis before the loop is gone (reservations left behind expire with their lease). */
+	state_free(g.state, 2.0);
 	spool_close(g.spool);
 	proxy_free_pool(&g);
 	up_free(g.up);

@@ -36,6 +36,7 @@ struct gw_cache;
 struct gw_sem;
 struct gw_req;
 struct gw_alerts;
+struct gw_state;
 
 struct conn {
 	struct gw *g;
@@ -69,6 +70,7 @@ struct gw {
 	struct gw_sem *sem_up;       /* semantic cache on upstream embeddings (created with the first vector) */
 	size_t sem_up_dim;
 	struct gw_alerts *alerts;
+	struct gw_state *state;      /* shared budgets and rate limits in Redis (state.h), or NULL: in-process */
 	struct gw_metrics m;
 	struct evconnlistener *lis;
 	struct conn *conns;

@@ -627,6 +627,198 @@ static int check_alias(struct ld *l, const struct cfg_node *n, const char *path,
 	return bad(l, n, path, "model '%s' is not served by any upstream (gateway.upstreams[].models)", alias);
 }
 
+/* ---- shared state (Redis) -------------------------------------------------------------------- */
+
+int gw_redis_url(const char *s, struct gw_shared *u, char *why, size_t whycap)
+{
+	const char *p = s, *e;
+	char host[256] = "", user[128] = "";
+	long port = 6379, db = 0;
+	if (strncmp(p, "redis://", 8)) {
+		snprintf(why, whycap, "expected redis://[USER@]HOST[:PORT][/DB]");
+		return -1;
+	}
+	p += 8;
+	const char *at = strchr(p, '@'), *slash = strchr(p, '/');
+	if (at && (!slash || at < slash)) {
+		if (memchr(p, ':', (size_t)(at - p))) {
+			snprintf(why, whycap, "a password in the URL is not accepted: name an environment variable in password_env");
+			return -1;
+		}
+		if (at == p || (size_t)(at - p) >= sizeof user) {
+			snprintf(why, whycap, "bad user name");
+			return -1;
+		}
+		memcpy(user, p, (size_t)(at - p));
+		user[at - p] = 0;
+		p = at + 1;
+	}
+	if (*p == '[') {
+		e = strchr(p, ']');
+		if (!e || e == p + 1 || (size_t)(e - p - 1) >= sizeof host) {
+			snprintf(why, whycap, "bad [IPv6] host");
+			return -1;
+		}
+		memcpy(host, p + 1, (size_t)(e - p - 1));
+		host[e - p - 1] = 0;
+		p = e + 1;
+	} else {
+		e = p + strcspn(p, ":/");
+		if (e == p || (size_t)(e - p) >= sizeof host) {
+			snprintf(why, whycap, "no host");
+			return -1;
+		}
+		memcpy(host, p, (size_t)(e - p));
+		host[e - p] = 0;
+		p = e;
+	}
+	for (const char *h = host; *h; h++)
+		if ((unsigned char)*h <= ' ' || *h == '@' || *h == '?' || *h == '#' || *h == '[' || *h == ']') {
+			snprintf(why, whycap, "bad character in the host");
+			return -1;
+		}
+	if (*p == ':') {
+		char *end;
+		p++;
+		if (*p < '0' || *p > '9') {
+			snprintf(why, whycap, "bad port");
+			return -1;
+		}
+		errno = 0;
+		port = strtol(p, &end, 10);
+		if (errno || port < 1 || port > 65535) {
+			snprintf(why, whycap, "port out of range 1..65535");
+			return -1;
+		}
+		p = end;
+	}
+	if (*p == '/' && p[1]) {
+		char *end;
+		p++;
+		if (*p < '0' || *p > '9') {
+			snprintf(why, whycap, "bad database number");
+			return -1;
+		}
+		errno = 0;
+		db = strtol(p, &end, 10);
+		if (errno || db < 0 || db > 1000000) {
+			snprintf(why, whycap, "database number out of range");
+			return -1;
+		}
+		p = end;
+	} else if (*p == '/') {
+		p++;
+	}
+	if (*p) {
+		snprintf(why, whycap, "unexpected '%.20s' after the host, port and database", p);
+		return -1;
+	}
+	free(u->host);
+	free(u->user);
+	u->host = xstrdup(host);
+	u->user = user[0] ? xstrdup(user) : NULL;
+	u->port = (int)port;
+	u->db = (int)db;
+	return 0;
+}
+
+static void free_shared(struct gw_shared *sh)
+{
+	if (!sh)
+		return;
+	free(sh->host);
+	free(sh->user);
+	free(sh->password_env);
+	if (sh->password) {
+		explicit_bzero(sh->password, strlen(sh->password));
+		free(sh->password);
+	}
+	free(sh->prefix);
+	free(sh);
+}
+
+/* What Redis can keep exactly (docs/gateway-redis.md): one budget per period and account, limits below 2^50 USD. */
+static int check_shared_account(struct ld *l, const struct cfg_node *n, const struct gw_account *a)
+{
+	money_t big = (money_t)1 << 50;
+	big *= MONEY_ONE;
+	for (size_t i = 0; i < a->nbudgets; i++) {
+		if (a->budgets[i].limit > big)
+			return bad(l, n, "shared_state", "%s '%s': a budget limit above 2^50 USD cannot be kept exactly in Redis",
+				   a->kind, a->name);
+		for (size_t j = 0; j < i; j++)
+			if (a->budgets[j].period == a->budgets[i].period)
+				return bad(l, n, "shared_state",
+					   "%s '%s' has two %s budgets: with shared_state an account has at most one budget per period",
+					   a->kind, a->name, gw_period_name(a->budgets[i].period));
+	}
+	return 0;
+}
+
+static int parse_shared(struct ld *l, const struct cfg_node *g)
+{
+	static const char *const known[] = { "redis", "password_env", "prefix", "timeout_ms", "lease", "on_failure", NULL };
+	const struct cfg_node *n = cfg_node_get(g, "shared_state");
+	char why[160];
+	if (!n || n->type == CN_NULL)
+		return 0;
+	if (want_map(l, n, "shared_state") < 0)
+		return -1;
+	unknown_keys(l, n, "shared_state", known);
+	struct gw_shared *sh = l->c->shared = xcalloc(1, sizeof *sh);
+	sh->timeout_s = 0.05;
+	sh->lease_s = 60;
+	sh->prefix = xstrdup("aicost");
+	const struct cfg_node *url = cfg_node_get(n, "redis");
+	if (!url || url->type != CN_SCALAR)
+		return bad(l, url ? url : n, "shared_state", "'redis' is required: redis://HOST:PORT[/DB]");
+	if (gw_redis_url(url->str, sh, why, sizeof why) < 0)
+		return bad(l, url, "shared_state.redis", "%s", why);
+	if (get_str(l, n, "password_env", "shared_state", &sh->password_env, 0) < 0 ||
+	    get_str(l, n, "prefix", "shared_state", &sh->prefix, 0) < 0)
+		return -1;
+	if (strlen(sh->prefix) > 64 || strpbrk(sh->prefix, "{} \t"))
+		return bad(l, cfg_node_get(n, "prefix"), "shared_state",
+			   "'prefix' must be at most 64 bytes without braces or blanks");
+	double ms = sh->timeout_s * 1000;
+	if (get_num(l, n, "timeout_ms", "shared_state", &ms, 1, 60000) < 0 ||
+	    get_num(l, n, "lease", "shared_state", &sh->lease_s, 0.5, 86400) < 0)
+		return -1;
+	sh->timeout_s = ms / 1000;
+	if (sh->password_env) {
+		const char *pw = getenv(sh->password_env);
+		if (!pw || !*pw)
+			return bad(l, cfg_node_get(n, "password_env"), "shared_state",
+				   "environment variable %s (the Redis password) is not set", sh->password_env);
+		sh->password = xstrdup(pw);
+	}
+	const struct cfg_node *of = cfg_node_get(n, "on_failure");
+	if (of && of->type != CN_NULL) {
+		static const char *const fknown[] = { "budgets", "rate_limits", NULL };
+		if (want_map(l, of, "shared_state.on_failure") < 0)
+			return -1;
+		unknown_keys(l, of, "shared_state.on_failure", fknown);
+		const struct cfg_node *b = cfg_node_get(of, "budgets"), *r = cfg_node_get(of, "rate_limits");
+		if (b && b->type != CN_NULL) {
+			if (b->type != CN_SCALAR || (strcmp(b->str, "open") && strcmp(b->str, "closed")))
+				return bad(l, b, "shared_state.on_failure", "'budgets' must be open or closed");
+			sh->budgets_open = !strcmp(b->str, "open");
+		}
+		if (r && r->type != CN_NULL) {
+			if (r->type != CN_SCALAR || (strcmp(r->str, "open") && strcmp(r->str, "closed")))
+				return bad(l, r, "shared_state.on_failure", "'rate_limits' must be open or closed");
+			sh->rates_closed = !strcmp(r->str, "closed");
+		}
+	}
+	for (size_t i = 0; i < l->c->nkeys; i++)
+		if (check_shared_account(l, n, &l->c->keys[i].acct) < 0)
+			return -1;
+	for (size_t i = 0; i < l->c->nteams; i++)
+		if (check_shared_account(l, n, &l->c->teams[i]) < 0)
+			return -1;
+	return 0;
+}
+
 /* ---- settings and the entry point ------------------------------------------------------------ */
 
 static int parse_settings(struct ld *l, const struct cfg_node *g)
@@ -728,7 +920,7 @@ int gwconf_load(const struct config *cfg, const struct price_catalog *cat, struc
 	static const char *const known[] = { "listen", "max_request_bytes", "max_response_bytes", "max_json_depth",
 					     "max_connections", "idle_timeout", "image_tokens", "reserve_tokens",
 					     "tag_metadata", "spool", "request_log", "ledger", "detail_only", "cache",
-					     "upstreams", "keys", "teams", "routes", NULL };
+					     "upstreams", "keys", "teams", "routes", "shared_state", NULL };
 	struct ld l = { .file = cfg->path, .cat = cat, .c = c };
 	char path[256];
 	memset(c, 0, sizeof *c);
@@ -852,7 +1044,7 @@ int gwconf_load(const struct config *cfg, const struct price_catalog *cat, struc
 					return -1;
 		}
 	}
-	return 0;
+	return parse_shared(&l, g);
 }
 
 void gwconf_release(struct gw_conf *c)
@@ -906,5 +1098,6 @@ void gwconf_release(struct gw_conf *c)
 	for (size_t i = 0; i < c->nteams; i++)
 		free_account(&c->teams[i]);
 	free(c->teams);
+	free_shared(c->shared);
 	memset(c, 0, sizeof *c);
 }

@@ -24,6 +24,32 @@
 struct config;
 struct price_catalog;
 
+/*
+ * gateway.shared_state: budgets and rate limits shared by several gateway
+ * instances through Redis (state.c, docs/gateway-redis.md). NULL in
+ * struct gw_conf when absent: the in-process limits of limits.c.
+ */
+struct gw_shared {
+	char *host;                  /* IP literal or host name (from the redis:// URL) */
+	int port;                    /* default 6379 */
+	int db;                      /* default 0 */
+	char *user;                  /* ACL user (redis://USER@HOST), or NULL */
+	char *password_env;          /* environment variable holding the password, or NULL */
+	char *password;              /* its value, read at load (wiped on release), or NULL */
+	char *prefix;                /* key namespace (default "aicost") */
+	double timeout_s;            /* one script round trip (timeout_ms, default 50 ms) */
+	double lease_s;              /* a reservation not renewed for this long is released (default 60 s) */
+	int budgets_open;            /* on_failure.budgets: open (default closed) */
+	int rates_closed;            /* on_failure.rate_limits: closed (default open) */
+};
+
+/*
+ * Parse "redis://[USER@]HOST[:PORT][/DB]" (HOST may be [IPv6]) into u's
+ * host, port, db and user (malloc'd). A password in the URL is refused:
+ * it belongs in password_env. 0 ok, -1 with why filled (nothing kept).
+ */
+int gw_redis_url(const char *s, struct gw_shared *u, char *why, size_t whycap);
+
 struct gw_conf {
 	const char *file;            /* config file name, for messages (borrowed from struct config) */
 	char *listen;                /* default 127.0.0.1:4000 */
@@ -63,6 +89,7 @@ struct gw_conf {
 	struct gw_keys index;
 	struct gw_account *teams;    /* team accounts (budgets/limits under gateway.teams) */
 	size_t nteams;
+	struct gw_shared *shared;    /* shared_state (Redis), or NULL */
 };
 
 /* 0 ok, -1 after reporting. c is initialized here; release it either way. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "formats/focus.h"
 #include "gateway/limits.h"
+#include "gateway/state.h"
 
 int64_t gw_period_start(enum gw_period p, int64_t day)
 {
@@ -41,6 +42,18 @@ static void roll(struct gw_budget *b, int64_t day)
 		b->spent = 0;
 		b->soft_sent = 0;
 	}
+}
+
+double limits_budget_retry(enum gw_period p, int64_t day)
+{
+	/* Until the period ends (a total budget never resets: retry in a day). */
+	int64_t next = p == GPER_TOTAL || p == GPER_DAY ? day + 1 : p == GPER_WEEK ? gw_period_start(p, day) + 7 : 0;
+	if (p == GPER_MONTH) {
+		int y, m, d;
+		day_to_ymd(day, &y, &m, &d);
+		next = ymd_to_day(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1);
+	}
+	return (double)(next - day) * 86400.0;
 }
 
 static void refill(struct gw_rate *r, double now)
@@ -80,6 +93,7 @@ int limits_admit(struct gw_account *const *acct, int n, double mono, int64_t day
 	why->kind = GR_OK;
 	why->retry_after = 0;
 	why->message[0] = 0;
+	why->type = NULL;
 	/* Check everything first: all or nothing. */
 	for (int i = 0; i < n; i++) {
 		struct gw_account *ac = acct[i];
@@ -122,15 +136,7 @@ int limits_admit(struct gw_account *const *acct, int n, double mono, int64_t day
 				money_format(b->limit, lim, 2, 6);
 				money_format(b->spent + b->reserved, used, 2, 6);
 				why->kind = GR_BUDGET;
-				/* Until the period ends (a total budget never resets: retry in a day). */
-				int64_t next = b->period == GPER_TOTAL ? day + 1 : b->period == GPER_DAY ? day + 1 :
-					       b->period == GPER_WEEK ? b->period_start + 7 : 0;
-				if (b->period == GPER_MONTH) {
-					int y, m, d;
-					day_to_ymd(day, &y, &m, &d);
-					next = ymd_to_day(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1);
-				}
-				why->retry_after = (double)(next - day) * 86400.0;
+				why->retry_after = limits_budget_retry(b->period, day);
 				snprintf(why->message, sizeof why->message,
 					 "%s '%s': %s budget of $%s would be exceeded ($%s spent or reserved)", ac->kind,
 					 ac->name, gw_period_name(b->period), lim, used);
@@ -161,6 +167,10 @@ int limits_admit(struct gw_account *const *acct, int n, double mono, int64_t day
 void limits_settle(struct gw_admit *a, double mono, int64_t day, money_t actual, uint64_t tokens, gw_soft_hook hook,
 		   void *hook_arg)
 {
+	if (a->st) {
+		state_settle(a, day, actual, tokens, hook, hook_arg);
+		return;
+	}
 	if (!a->admitted)
 		return;
 	for (int i = 0; i < a->n; i++) {
@@ -191,6 +201,10 @@ void limits_settle(struct gw_admit *a, double mono, int64_t day, money_t actual,
 
 void limits_charge(struct gw_admit *a, int64_t day, money_t cost, gw_soft_hook hook, void *hook_arg)
 {
+	if (a->st) {
+		state_charge(a, day, cost, hook, hook_arg);
+		return;
+	}
 	for (int i = 0; a->admitted && i < a->n; i++)
 		for (size_t k = 0; k < a->acct[i]->nbudgets; k++) {
 			struct gw_budget *b = &a->acct[i]->budgets[k];
@@ -209,8 +223,22 @@ double limits_budget_use(const struct gw_account *a, int64_t day)
 		const struct gw_budget *b = &a->budgets[k];
 		money_t spent = gw_period_start(b->period, day) == b->period_start ? b->spent : 0;
 		double u = money_to_double(spent + b->reserved) / money_to_double(b->limit);
+		/* Shared state: what Redis said at this account's last admission (all instances' spend and reservations). */
+		if (b->sh_key && b->sh_limit > 0 && b->sh_used_start == gw_period_start(b->period, day)) {
+			double su = (double)b->sh_used / (double)b->sh_limit;
+			if (su > u)
+				u = su;
+		}
 		if (u > worst)
 			worst = u;
 	}
 	return worst;
+}
+
+void limits_local_spend(struct gw_account *ac, int64_t day, money_t cost)
+{
+	for (size_t k = 0; ac && k < ac->nbudgets; k++) {
+		roll(&ac->budgets[k], day);
+		ac->budgets[k].spent += cost;
+	}
 }

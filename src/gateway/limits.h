@@ -23,6 +23,11 @@
  * estimate plus max_tokens and is settled to the actual tokens. parallel
  * caps requests in flight.
  *
+ * Shared state: with gateway.shared_state the same limits live in Redis
+ * and every instance admits through it (state.h, docs/gateway-redis.md).
+ * Admission is then asynchronous (state_admit); limits_settle,
+ * limits_charge and limits_budget_use see a->st and go to state.c.
+ *
  * Ownership: accounts and budgets belong to the gateway config
  * (gwconfig.h); struct gw_admit is the caller's, filled by limits_admit and
  * consumed by limits_settle.
@@ -46,6 +51,13 @@ struct gw_budget {
 	int64_t period_start;        /* UTC day number of the current period's first day (GPER_TOTAL: 0) */
 	money_t spent, reserved;
 	int soft_sent;               /* the alert of this period went out */
+	/* shared state (state.c; unused without shared_state) */
+	char *sh_key;                /* its Redis hash */
+	int sh_exp;                  /* Redis holds integers of 10^-sh_exp USD */
+	int64_t sh_limit;            /* the limit in those units, rounded down */
+	int64_t sh_used, sh_used_start;   /* spent + reserved (units) at the last admission, and its period */
+	money_t sh_pending;          /* spend counted in `spent` but not yet in Redis */
+	int64_t sh_seen, sh_seen_start;   /* the highest spend (units) Redis reported for the period, and that period */
 };
 
 struct gw_rate {
@@ -54,6 +66,7 @@ struct gw_rate {
 	double rpm_level, tpm_level; /* tokens in the buckets */
 	double last;                 /* monotonic seconds of the last refill */
 	uint32_t inflight;
+	char *sh_key;                /* shared state: its Redis hash */
 };
 
 struct gw_account {
@@ -62,17 +75,24 @@ struct gw_account {
 	struct gw_budget *budgets;
 	size_t nbudgets;
 	struct gw_rate rate;
+	char *sh_tag;                /* shared state: "{PREFIX:t:TEAM}" or "{PREFIX:k:KEY}", the hash tag of its keys */
 };
 
-enum gw_refuse { GR_OK, GR_BUDGET, GR_RATE };
+/* GR_UNAVAILABLE: the shared state is unreachable and the limit fails closed (503). */
+enum gw_refuse { GR_OK, GR_BUDGET, GR_RATE, GR_UNAVAILABLE };
 
 struct gw_refusal {
 	enum gw_refuse kind;
 	double retry_after;          /* seconds */
 	char message[256];
+	const char *type;            /* GR_UNAVAILABLE: the error type (budget_unavailable, rate_limit_unavailable) */
 };
 
 #define GW_MAX_ACCOUNTS 2
+
+struct gw_state;
+struct st_op;
+struct st_res;
 
 /* What admission took, for settling. */
 struct gw_admit {
@@ -81,11 +101,21 @@ struct gw_admit {
 	money_t reserved;
 	uint64_t tokens_reserved;
 	int admitted;
+	/* shared state (state.c): set when admission went through it */
+	struct gw_state *st;
+	struct st_op *op;            /* the admission round trip in flight (the request waits for it) */
+	struct st_res *res;          /* the reservation held in Redis, or NULL */
+	int fail_open;               /* admitted without Redis (unreachable, on_failure open) */
+	char *held;                  /* the caller's copy of the request while admission is in flight (freed if it is abandoned) */
+	size_t held_len;
 };
 
 /* Start of the period holding UTC day `day` (days since 1970-01-01). */
 int64_t gw_period_start(enum gw_period p, int64_t day);
 const char *gw_period_name(enum gw_period p);
+
+/* Seconds until a refused budget's period ends (a total budget: a day), the Retry-After of budget_exceeded. */
+double limits_budget_retry(enum gw_period p, int64_t day);
 
 /* Called once per (budget, period) when the soft threshold is crossed. */
 typedef void (*gw_soft_hook)(void *arg, const struct gw_account *a, const struct gw_budget *b, money_t used);
@@ -108,6 +138,13 @@ void limits_settle(struct gw_admit *a, double mono, int64_t day, money_t actual,
 
 /* Add a cost that had no reservation (a side call such as a cache embedding) to a's accounts' spend. */
 void limits_charge(struct gw_admit *a, int64_t day, money_t cost, gw_soft_hook hook, void *hook_arg);
+
+/*
+ * Shared state: count `cost` in ac's budgets of this process only (rolled
+ * into the period of `day`; no alert). state.c keeps this view to seed
+ * Redis after it lost its data.
+ */
+void limits_local_spend(struct gw_account *ac, int64_t day, money_t cost);
 
 /* The highest (spent + reserved) / limit of a's budgets, for downgrades (0 when none). */
 double limits_budget_use(const struct gw_account *a, int64_t day);

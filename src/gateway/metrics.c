@@ -7,6 +7,7 @@
 #include "gateway/cache.h"
 #include "gateway/gw.h"
 #include "gateway/spool.h"
+#include "gateway/state.h"
 
 const double gw_hist_bounds[GW_HIST_BUCKETS] = {
 	0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -125,6 +126,8 @@ void metrics_render(struct gw *g, struct evbuffer *o)
 		counter(o, "aicost_gateway_ledger_records_total", "Records the ledger took from the spool.", s.ledger_records);
 		counter(o, "aicost_gateway_ledger_errors_total", "Failed ledger ingests (retried).", s.ingest_errors);
 	}
+	if (g->state)
+		state_metrics(g->state, o);
 	if (g->cache) {
 		struct gw_cache_stats cs;
 		gw_cache_get_stats(g->cache, &cs);

@@ -34,6 +34,7 @@
 #include "gateway/proxy.h"
 #include "gateway/keys.h"
 #include "gateway/spool.h"
+#include "gateway/state.h"
 #include "util/err.h"
 
 const char *const px_cache_name[] = { NULL, "miss", "hit", "semantic-hit" };
@@ -928,6 +929,75 @@ static const struct gw_key *conn_key(struct conn *c, const char *kp, size_t kl)
 	return k;
 }
 
+/* ---- admission's outcome ----------------------------------------------------------------------------- */
+
+static void admit_refused(struct gw_req *r, const struct gw_refusal *ref)
+{
+	struct gw *g = r->g;
+	r->dep = NULL;
+	if (ref->kind == GR_UNAVAILABLE) {
+		/* The shared state (Redis) is unreachable and this limit fails closed. */
+		px_meter_finish(r, 503, NULL, ref->type);
+		px_req_error(r, 503, ref->type, "shared_state_unavailable", ref->message, ref->retry_after);
+		px_finish(r, 1);
+		return;
+	}
+	int budget = ref->kind == GR_BUDGET;
+	if (budget)
+		g->m.budget_rejections++;
+	else
+		g->m.rate_limit_rejections++;
+	px_meter_finish(r, 429, NULL, budget ? "budget_exceeded" : "rate_limit_exceeded");
+	px_req_error(r, 429, budget ? "budget_exceeded" : "rate_limit_exceeded",
+		     budget ? "budget_exceeded" : "rate_limit_exceeded", ref->message, ref->retry_after);
+	px_finish(r, 1);
+}
+
+/* Admitted: the upstream body, then the cache or the first attempt. */
+static void admitted(struct gw_req *r, const char *body, size_t n, const struct reqbody *rb)
+{
+	/* The upstream body: OpenAI streams get include_usage when the client left it out. */
+	r->injected = rb->stream && !rb->include_usage && r->api != API_MESSAGES && r->api != API_EMBEDDINGS;
+	r->sm.hide_usage = r->injected;
+	const char *first = r->plan.d[0]->model;
+	size_t need = reqbody_rewrite_size(n, first);
+	if (need > r->body_cap) {
+		free(r->body);
+		r->body_cap = need;
+		r->body = xmalloc(need);
+	}
+	r->body_len = reqbody_rewrite(body, n, rb, first, r->injected, r->body, r->body_cap);
+	snprintf(r->body_model, sizeof r->body_model, "%s", first);
+
+	if (px_cache_lookup(r, body, n))
+		return;   /* answered, or the embedding call is in flight */
+	if (px_attempt(r) < 0) {
+		if (!px_next_attempt(r, 1))
+			px_upstream_failed(r, 0, "could not start the request");
+	}
+}
+
+/* The shared state answered a request's admission (state_admit returned 1; the request holds its body). */
+static void admit_done(void *arg, int ok, const struct gw_refusal *why)
+{
+	struct gw_req *r = arg;
+	char *body = r->admit.held, msg[256];
+	size_t n = r->admit.held_len;
+	struct reqbody rb;
+	r->admit.held = NULL;
+	if (!ok) {
+		admit_refused(r, why);
+	} else if (reqbody_parse(body, n, r->api, r->g->conf->max_depth, &rb, msg, sizeof msg) == 0) {
+		admitted(r, body, n, &rb);
+	} else {
+		/* Cannot happen: the same bytes parsed before admission. */
+		px_meter_finish(r, 500, NULL, "internal_error");
+		px_req_error(r, 500, "server_error", NULL, msg, 0);
+		px_finish(r, 1);
+	}
+	free(body);
+}
+
 void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t n)
 {
 	struct gw *g = c->g;
@@ -1085,38 +1155,20 @@ void proxy_dispatch(struct conn *c, const struct http_req *h, char *body, size_t
 	struct gw_account *accts[2] = { (struct gw_account *)&key->acct, key->team_acct };
 	struct gw_refusal ref;
 	uint64_t tpm_need = r->prompt_est + (out ? out * rb.n : 0);
-	if (limits_admit(accts, 2, now, day, reserve, tpm_need, &r->admit, &ref, alerts_soft, g->alerts) < 0) {
-		int budget = ref.kind == GR_BUDGET;
-		if (budget)
-			g->m.budget_rejections++;
-		else
-			g->m.rate_limit_rejections++;
-		r->dep = NULL;
-		px_meter_finish(r, 429, NULL, budget ? "budget_exceeded" : "rate_limit_exceeded");
-		px_req_error(r, 429, budget ? "budget_exceeded" : "rate_limit_exceeded",
-			  budget ? "budget_exceeded" : "rate_limit_exceeded", ref.message, ref.retry_after);
-		px_finish(r, 1);
+	copy_headers(r, h);
+	/* With shared_state the limits are in Redis: admission is a round trip, answered in admit_done(). */
+	int adm = g->state ? state_admit(g->state, accts, 2, day, reserve, tpm_need, &r->admit, &ref, admit_done, r)
+			   : limits_admit(accts, 2, now, day, reserve, tpm_need, &r->admit, &ref, alerts_soft, g->alerts);
+	if (adm < 0) {
+		admit_refused(r, &ref);
 		return;
 	}
-
-	/* The upstream body: OpenAI streams get include_usage when the client left it out. */
-	r->injected = rb.stream && !rb.include_usage && api != API_MESSAGES && api != API_EMBEDDINGS;
-	r->sm.hide_usage = r->injected;
-	const char *first = r->plan.d[0]->model;
-	size_t need = reqbody_rewrite_size(n, first);
-	if (need > r->body_cap) {
-		free(r->body);
-		r->body_cap = need;
-		r->body = xmalloc(need);
+	if (adm > 0) {
+		/* The client's bytes do not outlive this call: the request keeps a copy while it waits. */
+		r->admit.held = xmalloc(n ? n : 1);
+		memcpy(r->admit.held, body, n);
+		r->admit.held_len = n;
+		return;
 	}
-	r->body_len = reqbody_rewrite(body, n, &rb, first, r->injected, r->body, r->body_cap);
-	snprintf(r->body_model, sizeof r->body_model, "%s", first);
-	copy_headers(r, h);
-
-	if (px_cache_lookup(r, body, n))
-		return;   /* answered, or the embedding call is in flight */
-	if (px_attempt(r) < 0) {
-		if (!px_next_attempt(r, 1))
-			px_upstream_failed(r, 0, "could not start the request");
-	}
+	admitted(r, body, n, &rb);
 }
