@@ -766,7 +766,7 @@ static int parse_shared(struct ld *l, const struct cfg_node *g)
 		return -1;
 	unknown_keys(l, n, "shared_state", known);
 	struct gw_shared *sh = l->c->shared = xcalloc(1, sizeof *sh);
-	sh->timeout_s = 0.05;
+	sh->timeout_s = 0.25;
 	sh->lease_s = 60;
 	sh->prefix = xstrdup("aicost");
 	const struct cfg_node *url = cfg_node_get(n, "redis");

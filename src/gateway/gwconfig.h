@@ -37,7 +37,7 @@ struct gw_shared {
 	char *password_env;          /* environment variable holding the password, or NULL */
 	char *password;              /* its value, read at load (wiped on release), or NULL */
 	char *prefix;                /* key namespace (default "aicost") */
-	double timeout_s;            /* one script round trip (timeout_ms, default 50 ms) */
+	double timeout_s;            /* one script round trip (timeout_ms, default 250 ms) */
 	double lease_s;              /* a reservation not renewed for this long is released (default 60 s) */
 	int budgets_open;            /* on_failure.budgets: open (default closed) */
 	int rates_closed;            /* on_failure.rate_limits: closed (default open) */

@@ -12,7 +12,9 @@
 #   (c) parallel 2 shared: of 6 at once over the three, 2 pass;
 #   (f) a crashed (kill -9) instance's reservations and parallel slots are
 #       released when their lease runs out;
-#   (e) Redis killed: a budgeted key gets 503 budget_unavailable (fails closed),
+#   (e) Redis hung (SIGSTOP): the budgeted key fails closed after timeout_ms, the
+#       timeout is counted, the gateway reconnects once it answers again;
+#       Redis killed: a budgeted key gets 503 budget_unavailable (fails closed),
 #       a rate-limited-only key is served (fails open), /metrics says so;
 #       Redis restarted on the same port: the gateways recover by themselves and
 #       seed the period's spend back (Redis had no persistence).
@@ -275,6 +277,17 @@ rs=$(rcli HGET "$bkey" s)
 spent=$(python3 -c 'import sys,decimal; print(decimal.Decimal(sys.argv[1]) + 2 * decimal.Decimal("0.00006075"))' "$spent")
 [ "$rs" = "$(python3 -c 'import sys,decimal; print(int(decimal.Decimal(sys.argv[1]) * 10**9))' "$spent")" ] ||
 	fail "Redis spend $rs after two more requests, headers $spent"
+# A hung Redis (SIGSTOP): no answer within timeout_ms (500) fails the budget closed, and the timeout is counted.
+kill -STOP "$(cat "$rdir/pid")"
+code=$(curl -s -o hung.b -w '%{http_code}' -m 5 -H 'Authorization: Bearer sk-big' -d "$BODY" "${url[1]}/v1/chat/completions")
+kill -CONT "$(cat "$rdir/pid")"
+[ "$code" = 503 ] && grep -q '"type":"budget_unavailable"' hung.b || fail "hung Redis: $code $(cat hung.b)"
+curl -s "${url[1]}/metrics" | grep -q '^aicost_gateway_shared_state_errors_total{kind="timeout"} [1-9]' ||
+	fail "hung Redis: the timeout was not counted"
+for _ in $(seq 100); do [ "$(metric 1 aicost_gateway_shared_state_up)" = 1 ] && break; sleep 0.05; done
+[ "$(metric 1 aicost_gateway_shared_state_up)" = 1 ] || fail "instance 1 did not reconnect after the hang"
+rs=$(rcli HGET "$bkey" s)
+
 "$root/scripts/redis-test.sh" kill "$rdir"
 for _ in $(seq 100); do [ "$(metric 1 aicost_gateway_shared_state_up)" = 0 ] && break; sleep 0.05; done
 code=$(curl -s -D down1.h -o down1.b -w '%{http_code}' -H 'Authorization: Bearer sk-big' -d "$BODY" "${url[1]}/v1/chat/completions")
