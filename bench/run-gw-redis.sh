@@ -117,6 +117,8 @@ for r in $(seq "$ROUNDS"); do
 	done
 done
 curl -s "$redis_url/metrics" >"$out/redis-gateway.metrics"
+redis-cli -p "$rport" INFO commandstats | grep -E "evalsha|cmdstat_eval:" >"$out/redis-commandstats.txt"
+redis-cli -p "$rport" INFO cpu | grep used_cpu >>"$out/redis-commandstats.txt"
 python3 - "$out" "$RPS" "$CONNS" "$DUR" "$ROUNDS" $targets <<'EOF' | tee "$out/results.md"
 import json, statistics, sys, os
 out, rps, conns, dur, rounds, targets = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6:]

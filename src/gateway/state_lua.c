@@ -9,7 +9,7 @@
  *                    or "done" (settled; kept one lease so a retried settlement is a no-op)
  *   TAG:resx   zset  reservation id, score = lease deadline (server ms)
  *   TAG:b:...  hash  a budget: p = period start (UTC day), s = spent, r = reserved (integer units),
- *                    f = the period whose soft alert went out
+ *                    f = the period whose soft alert went out; expires ttl after its period's first write
  *   TAG:r:...  hash  rate limits: r, t = rpm and tpm bucket levels, l = last refill (server seconds), p = in flight
  *
  * Integers are written with %d and amounts passed through as the decimal
@@ -24,20 +24,22 @@
 	"local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n" \
 	"local function I(x) return string.format('%d', x) end\n" \
 	"local function F(x) return string.format('%.17g', x) end\n" \
-	/* Roll a budget into period `start`; never back (a late clock counts in the newer period). */ \
-	"local function roll(k, start)\n" \
+	/* Roll a budget into period `start`; never back (a late clock counts in the newer period). The hash expires */ \
+	/* ttl seconds after its period's first write (longer than the period: it is rolled or idle by then). */ \
+	"local function roll(k, start, ttl)\n" \
 	"  local v = redis.call('HMGET', k, 'p', 's', 'r')\n" \
 	"  local p, s, r = tonumber(v[1]), tonumber(v[2]) or 0, tonumber(v[3]) or 0\n" \
 	"  if not p or p < start then\n" \
 	"    redis.call('HSET', k, 'p', I(start), 's', '0')\n" \
+	"    if ttl > 0 then redis.call('EXPIRE', k, ttl) end\n" \
 	"    p, s = start, 0\n" \
 	"  end\n" \
 	"  return p, s, r\n" \
 	"end\n" \
-	/* Token buckets refilled continuously (limits.c refill()); first use: full. */ \
+	/* Token buckets refilled continuously (limits.c refill()); first use: full. Also returns the requests in flight. */ \
 	"local function bucket(k, rpm, tpm)\n" \
-	"  local v = redis.call('HMGET', k, 'r', 't', 'l')\n" \
-	"  local rl, tl, last = tonumber(v[1]), tonumber(v[2]), tonumber(v[3])\n" \
+	"  local v = redis.call('HMGET', k, 'r', 't', 'l', 'p')\n" \
+	"  local rl, tl, last, inf = tonumber(v[1]), tonumber(v[2]), tonumber(v[3]), tonumber(v[4]) or 0\n" \
 	"  if not last or not rl or not tl then\n" \
 	"    rl, tl, last = rpm, tpm, now\n" \
 	"  elseif now > last then\n" \
@@ -46,7 +48,7 @@
 	"    tl = math.min(tpm, tl + dt * tpm / 60)\n" \
 	"    last = now\n" \
 	"  end\n" \
-	"  return rl, tl, last\n" \
+	"  return rl, tl, last, inf\n" \
 	"end\n" \
 	/* Give back what a reservation took; used = tokens used (nil: unknown, the tpm tokens stay taken). */ \
 	"local function release(rec, used)\n" \
@@ -55,11 +57,11 @@
 	"  for i = 1, #rs, 4 do\n" \
 	"    local rk, rpm, tpm, par = rs[i], rs[i+1], rs[i+2], rs[i+3]\n" \
 	"    if tpm > 0 and used then\n" \
-	"      local rl, tl, last = bucket(rk, rpm, tpm)\n" \
+	"      local rl, tl, last, inf = bucket(rk, rpm, tpm)\n" \
 	"      tl = math.min(tpm, tl + tok - used)\n" \
-	"      redis.call('HSET', rk, 'r', F(rl), 't', F(tl), 'l', F(last))\n" \
-	"    end\n" \
-	"    if par > 0 and redis.call('HINCRBY', rk, 'p', -1) < 0 then\n" \
+	"      if par > 0 then inf = math.max(0, inf - 1) end\n" \
+	"      redis.call('HSET', rk, 'r', F(rl), 't', F(tl), 'l', F(last), 'p', I(inf))\n" \
+	"    elseif par > 0 and redis.call('HINCRBY', rk, 'p', -1) < 0 then\n" \
 	"      redis.call('HSET', rk, 'p', '0')\n" \
 	"    end\n" \
 	"  end\n" \
@@ -101,11 +103,8 @@ static const char admit[] = PRELUDE
 	"    ki = ki + 1\n"
 	"    A.rpm, A.tpm, A.par = tonumber(ARGV[ai]), tonumber(ARGV[ai+1]), tonumber(ARGV[ai+2])\n"
 	"    ai = ai + 3\n"
-	"    A.rl, A.tl, A.last = bucket(A.rk, A.rpm, A.tpm)\n"
-	"    if A.par > 0 then\n"
-	"      local inf = tonumber(redis.call('HGET', A.rk, 'p')) or 0\n"
-	"      if inf >= A.par then return {0, 2, a, 'p', I(inf)} end\n"
-	"    end\n"
+	"    A.rl, A.tl, A.last, A.inf = bucket(A.rk, A.rpm, A.tpm)\n"
+	"    if A.par > 0 and A.inf >= A.par then return {0, 2, a, 'p', I(A.inf)} end\n"
 	"    if A.rpm > 0 and A.rl < 1 then return {0, 2, a, 'r', F((1 - A.rl) * 60 / A.rpm)} end\n"
 	"    if A.tpm > 0 then\n"
 	"      local need = math.min(tokens, A.tpm)\n"
@@ -118,9 +117,9 @@ static const char admit[] = PRELUDE
 	"    local k, start, lim, amt, ttl = KEYS[ki], tonumber(ARGV[ai]), tonumber(ARGV[ai+1]), ARGV[ai+2], tonumber(ARGV[ai+3])\n"
 	"    ki = ki + 1\n"
 	"    ai = ai + 4\n"
-	"    local p, s, r = roll(k, start)\n"
+	"    local p, s, r = roll(k, start, ttl)\n"
 	"    if s + r + tonumber(amt) > lim then return {0, 1, a, j, I(s + r)} end\n"
-	"    A.b[j] = { k = k, amt = amt, ttl = ttl, used = s + r + tonumber(amt) }\n"
+	"    A.b[j] = { k = k, amt = amt, used = s + r + tonumber(amt) }\n"
 	"  end\n"
 	"  acc[a] = A\n"
 	"end\n"
@@ -130,8 +129,8 @@ static const char admit[] = PRELUDE
 	"  if A.has == 1 then\n"
 	"    if A.rpm > 0 then A.rl = A.rl - 1 end\n"
 	"    if A.tpm > 0 then A.tl = A.tl - tokens end\n"
-	"    redis.call('HSET', A.rk, 'r', F(A.rl), 't', F(A.tl), 'l', F(A.last))\n"
-	"    if A.par > 0 then redis.call('HINCRBY', A.rk, 'p', 1) end\n"
+	"    if A.par > 0 then A.inf = A.inf + 1 end\n"
+	"    redis.call('HSET', A.rk, 'r', F(A.rl), 't', F(A.tl), 'l', F(A.last), 'p', I(A.inf))\n"
 	"    redis.call('EXPIRE', A.rk, 86400)\n"
 	"    if A.par > 0 or A.tpm > 0 then\n"
 	"      rs[#rs+1] = A.rk; rs[#rs+1] = A.rpm; rs[#rs+1] = A.tpm; rs[#rs+1] = A.par\n"
@@ -140,7 +139,6 @@ static const char admit[] = PRELUDE
 	"  for j = 1, #A.b do\n"
 	"    local B = A.b[j]\n"
 	"    redis.call('HINCRBY', B.k, 'r', B.amt)\n"
-	"    if B.ttl > 0 then redis.call('EXPIRE', B.k, B.ttl) end\n"
 	"    bs[#bs+1] = B.k; bs[#bs+1] = B.amt\n"
 	"    out[#out+1] = I(B.used)\n"
 	"  end\n"
@@ -167,9 +165,8 @@ static const char settle[] = PRELUDE
 	"for ki = 3, #KEYS do\n"
 	"  local k, start, amt, soft, ttl = KEYS[ki], tonumber(ARGV[ai]), ARGV[ai+1], tonumber(ARGV[ai+2]), tonumber(ARGV[ai+3])\n"
 	"  ai = ai + 4\n"
-	"  local p = roll(k, start)\n"
+	"  local p = roll(k, start, ttl)\n"
 	"  local s = redis.call('HINCRBY', k, 's', amt)\n"
-	"  if ttl > 0 then redis.call('EXPIRE', k, ttl) end\n"
 	"  local fired = 0\n"
 	"  if soft > 0 and s >= soft and tonumber(redis.call('HGET', k, 'f')) ~= p then\n"
 	"    redis.call('HSET', k, 'f', I(p))\n"
@@ -189,10 +186,9 @@ static const char settle[] = PRELUDE
 static const char seed[] = PRELUDE
 	"for i = 1, #KEYS do\n"
 	"  local start, mine, ttl, sent = tonumber(ARGV[4*i-3]), tonumber(ARGV[4*i-2]), tonumber(ARGV[4*i-1]), ARGV[4*i]\n"
-	"  local p, s = roll(KEYS[i], start)\n"
+	"  local p, s = roll(KEYS[i], start, ttl)\n"
 	"  if p == start and s < mine then redis.call('HSET', KEYS[i], 's', ARGV[4*i-2]) end\n"
 	"  if p == start and sent == '1' then redis.call('HSET', KEYS[i], 'f', I(p)) end\n"
-	"  if ttl > 0 then redis.call('EXPIRE', KEYS[i], ttl) end\n"
 	"end\n"
 	"return 1\n";
 
