@@ -217,8 +217,10 @@ int gateway_run(const struct config *cfg, const struct gateway_opts *o)
 	if (!g.up)
 		goto out;
 	g.alerts = alerts_start();
-	if (conf.shared)
+	if (conf.shared) {
 		g.state = state_new(g.base, &conf);
+		state_wait_ready(g.state, 2.0);
+	}
 	snprintf(g.boot, sizeof g.boot, "%" PRIx64, (uint64_t)gw_wall_ms());
 	if (server_listen(&g, o->listen ? o->listen : conf.listen) < 0)
 		goto out;

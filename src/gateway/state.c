@@ -1148,6 +1148,33 @@ struct gw_state *state_new(struct event_base *base, struct gw_conf *conf)
 	return s;
 }
 
+static void wake(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* One turn of the loop, at most 20 ms (a one-shot timer wakes it; a leftover one is harmless, unlike loopexit). */
+static void loop_once(struct gw_state *s)
+{
+	struct timeval tv = { 0, 20000 };
+	event_base_once(s->base, -1, EV_TIMEOUT, wake, NULL, &tv);
+	event_base_loop(s->base, EVLOOP_ONCE);
+}
+
+int state_wait_ready(struct gw_state *s, double seconds)
+{
+	double until = mono() + seconds;
+	while (!s->ready && mono() < until)
+		loop_once(s);
+	if (!s->ready)
+		warning("gateway: shared state (Redis %s:%d) is not reachable yet: until it is, budgets fail %s and "
+			"rate limits fail %s", s->sh->host, s->sh->port, s->sh->budgets_open ? "open" : "closed",
+			s->sh->rates_closed ? "closed" : "open");
+	return s->ready ? 0 : -1;
+}
+
 void state_free(struct gw_state *s, double seconds)
 {
 	if (!s)
@@ -1157,9 +1184,7 @@ void state_free(struct gw_state *s, double seconds)
 	while ((s->nsent || (s->q_head && s->ready)) && s->ac && mono() < until) {
 		if (s->ready)
 			flush_queue(s);
-		struct timeval tv = { 0, 20000 };
-		event_base_loopexit(s->base, &tv);
-		event_base_loop(s->base, EVLOOP_ONCE);
+		loop_once(s);
 	}
 	if (s->nq)
 		warning("gateway: shared state: %zu settlement(s) could not reach Redis before the stop (their "

@@ -55,6 +55,8 @@ typedef void (*state_admit_cb)(void *arg, int ok, const struct gw_refusal *why);
  * reporting when conf has no usable shared_state.
  */
 struct gw_state *state_new(struct event_base *base, struct gw_conf *conf);
+/* Run base until the connection is up, at most `seconds` (at start, so the first requests need not fail). 0 up, -1 not. */
+int state_wait_ready(struct gw_state *s, double seconds);
 /* Wait (running base) up to `seconds` for settlements in flight or queued, then close and free. */
 void state_free(struct gw_state *s, double seconds);
 
