@@ -17,7 +17,8 @@
 #       Redis killed: a budgeted key gets 503 budget_unavailable (fails closed),
 #       a rate-limited-only key is served (fails open), /metrics says so;
 #       Redis restarted on the same port: the gateways recover by themselves and
-#       seed the period's spend back (Redis had no persistence).
+#       seed the period's spend back (Redis had no persistence); after SCRIPT
+#       FLUSH the scripts are sent again (NOSCRIPT -> EVAL).
 NAME="gateway redis test"
 source "$(dirname "$0")/gateway_lib.sh"
 
@@ -312,6 +313,12 @@ done
 code=$(curl -s -o up1.b -w '%{http_code}' -H 'Authorization: Bearer sk-big' -H 'x-stub-latency-ms: 0' -d "$BODY" \
 	"${url[1]}/v1/chat/completions")
 [ "$code" = 200 ] || fail "after the Redis restart: $code $(cat up1.b)"
+# SCRIPT FLUSH (or a failover to a server without the scripts): EVALSHA gets NOSCRIPT, the gateway sends EVAL.
+[ "$(rcli SCRIPT FLUSH)" = OK ] || fail "SCRIPT FLUSH failed"
+code=$(curl -s -o flush.b -w '%{http_code}' -H 'Authorization: Bearer sk-big' -H 'x-stub-latency-ms: 0' -d "$BODY" \
+	"${url[2]}/v1/chat/completions")
+[ "$code" = 200 ] || fail "after SCRIPT FLUSH: $code $(cat flush.b)"
+rcli INFO commandstats | grep -q '^cmdstat_eval:calls=[1-9]' || fail "after SCRIPT FLUSH: no EVAL reached Redis"
 # The restarted Redis was empty: the instances seeded the month's spend back from what Redis had told them.
 rs2=$(rcli HGET "$bkey" s)
 [ "$rs2" = "$rs" ] || fail "race-app's spend after the Redis restart: $rs2, before: $rs"
