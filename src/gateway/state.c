@@ -96,6 +96,7 @@ struct gw_state {
 	const struct gw_shared *sh;
 	redisAsyncContext *ac;
 	int ready;                   /* connected, handshake done */
+	int hs_failed;               /* a handshake command of this connection was refused */
 	int stopping;
 	int ever_up;
 	double backoff;
@@ -520,8 +521,9 @@ static void handshake_reply(struct gw_state *s, struct st_op *op, redisReply *r)
 	if (r && r->type == REDIS_REPLY_ERROR && s->ac) {
 		/* AUTH, SELECT or SCRIPT LOAD refused: close (after the replies in flight) and try again later. */
 		s->ready = 0;
+		s->hs_failed = 1;
 		redisAsyncDisconnect(s->ac);
-	} else if (r && op->last && s->ac) {
+	} else if (r && op->last && s->ac && !s->hs_failed) {
 		s->ready = 1;
 		s->backoff = BACKOFF_MIN;
 		s->connects++;
@@ -560,6 +562,7 @@ static void connect_now(struct gw_state *s)
 	redisAsyncSetConnectCallback(ac, on_connect);
 	redisAsyncSetDisconnectCallback(ac, on_disconnect);
 	s->ac = ac;
+	s->hs_failed = 0;
 	/* The handshake is queued at once; hiredis writes it when the connection is up. */
 	struct st_op *ops[2 + SC__N];
 	int n = 0;

@@ -18,14 +18,16 @@
 #       a rate-limited-only key is served (fails open), /metrics says so;
 #       Redis restarted on the same port: the gateways recover by themselves and
 #       seed the period's spend back (Redis had no persistence); after SCRIPT
-#       FLUSH the scripts are sent again (NOSCRIPT -> EVAL).
+#       FLUSH the scripts are sent again (NOSCRIPT -> EVAL);
+#   AUTH with password_env: a wrong password fails closed and is reported, the
+#       right one works, and the password never appears in the logs.
 NAME="gateway redis test"
 source "$(dirname "$0")/gateway_lib.sh"
 
 rdir=$tmp/redis
-ipid=("" "" "" "")
+ipid=("" "" "" "" "")
 my_cleanup() {
-	for i in 1 2 3; do [ -n "${ipid[$i]}" ] && { kill -9 "${ipid[$i]}"; wait "${ipid[$i]}"; } 2>/dev/null; done
+	for i in 1 2 3 4; do [ -n "${ipid[$i]}" ] && { kill -9 "${ipid[$i]}"; wait "${ipid[$i]}"; } 2>/dev/null; done
 	"$root/scripts/redis-test.sh" stop "$rdir" >/dev/null 2>&1
 	cleanup
 }
@@ -96,10 +98,10 @@ EOF
 
 # Instance i runs in g$i (its own spool and ledger), all on one config and one Redis.
 start_inst() {
-	local i=$1
+	local i=$1 conf=${2:-aicost.yaml}
 	mkdir -p "g$i"
 	rm -f "g$i/ready"
-	(cd "g$i" && UPSTREAM_KEY=sk-upstream-secret exec "$bin" --db t.db --config ../aicost.yaml gateway \
+	(cd "g$i" && UPSTREAM_KEY=sk-upstream-secret exec "$bin" --db t.db --config "../$conf" gateway \
 		--listen 127.0.0.1:0 --ready-file ready >gw.out 2>>gw.err) &
 	ipid[$i]=$!
 	for _ in $(seq 200); do [ -s "g$i/ready" ] && break; sleep 0.05; done
@@ -336,5 +338,23 @@ for r in json.load(sys.stdin)["rows"]:
 done | dsum)
 python3 -c 'import decimal,sys; a,b=map(decimal.Decimal,sys.argv[1:]); assert a==b, (a,b)' "$got" "$spent" ||
 	fail "ledgers: race-app spend $got, headers $spent"
+# ---- AUTH: the password comes from password_env and never reaches the logs ----
+rcli CONFIG SET requirepass 'pw-S3CRET-redis' >/dev/null || fail "CONFIG SET requirepass"
+sed 's/^    lease: 2$/    lease: 2\n    password_env: TEST_REDIS_PW/' aicost.yaml >aicost-pw.yaml
+grep -q password_env aicost-pw.yaml || fail "could not write the password config"
+TEST_REDIS_PW=wrong-password start_inst 4 aicost-pw.yaml
+[ "$(metric 4 aicost_gateway_shared_state_up)" = 0 ] || fail "AUTH: connected with a wrong password"
+code=$(curl -s -o pw1.b -w '%{http_code}' -H 'Authorization: Bearer sk-big' -d "$BODY" "${url[4]}/v1/chat/completions")
+[ "$code" = 503 ] || fail "AUTH: wrong password, budget key got $code"
+stop_inst 4
+TEST_REDIS_PW=pw-S3CRET-redis start_inst 4 aicost-pw.yaml
+[ "$(metric 4 aicost_gateway_shared_state_up)" = 1 ] || fail "AUTH: not connected with the right password: $(tail -n 3 g4/gw.err)"
+code=$(curl -s -o pw2.b -w '%{http_code}' -H 'Authorization: Bearer sk-big' -H 'x-stub-latency-ms: 0' -d "$BODY" \
+	"${url[4]}/v1/chat/completions")
+[ "$code" = 200 ] || fail "AUTH: right password, budget key got $code $(cat pw2.b)"
+stop_inst 4
+grep -q 'WRONGPASS\|invalid password\|invalid username-password' g4/gw.err || fail "AUTH: the refusal was not reported"
+grep -q 'wrong-password\|S3CRET' g4/gw.err && fail "AUTH: the password leaked into stderr"
+
 echo "$NAME: ok (3 instances: race $n_ok of 1000 admitted ($(cat race.dist) per instance), spent $race_spent of 0.006075, Redis and ledgers agree;" \
 	"reserve_tokens: overspend $c_over <= bound $c_bound; rpm, parallel, soft alert, lease expiry, fail closed/open, recovery)"
