@@ -3,7 +3,8 @@
  *
  * Start: catalog -> config -> spool (crash leftovers sealed) -> replay into
  * the ledger -> budget spend of the current periods from the ledger ->
- * caches -> listen -> loop. Stop (SIGINT/SIGTERM): stop accepting, give
+ * caches -> shared state (Redis, when configured: up to 2 s for the first
+ * connection) -> listen -> loop. Stop (SIGINT/SIGTERM): stop accepting, give
  * in-flight requests up to 30 s, close the rest (each is metered for what
  * was delivered), seal and ingest the spool.
  */
