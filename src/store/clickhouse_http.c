@@ -66,13 +66,31 @@ void rb_money(struct chbuf *b, money_t v)
 
 void rb_str(struct chbuf *b, const char *s, size_t n)
 {
-	size_t v = n;
+	rb_len(b, n);
+	chbuf_put(b, s, n);
+}
+
+void rb_len(struct chbuf *b, uint64_t v)
+{
 	do {
 		uint8_t c = v & 0x7f;
 		v >>= 7;
 		rb_u8(b, (uint8_t)(c | (v ? 0x80 : 0)));
 	} while (v);
-	chbuf_put(b, s, n);
+}
+
+void rb_f32(struct chbuf *b, float v)
+{
+	uint32_t u;
+	memcpy(&u, &v, 4);
+	rb_u32(b, u);
+}
+
+void rb_f64(struct chbuf *b, double v)
+{
+	uint64_t u;
+	memcpy(&u, &v, 8);
+	rb_u64(b, u);
 }
 
 void rb_nstr(struct chbuf *b, const char *s)
@@ -126,19 +144,51 @@ money_t rd_money(struct rbin *r)
 	return (money_t)v;
 }
 
-const char *rd_str(struct rbin *r, size_t *n)
+float rd_f32(struct rbin *r)
+{
+	uint32_t u = rd_u32(r);
+	float f;
+	memcpy(&f, &u, 4);
+	return f;
+}
+
+double rd_f64(struct rbin *r)
+{
+	uint64_t u = rd_u64(r);
+	double d;
+	memcpy(&d, &u, 8);
+	return d;
+}
+
+static uint64_t rd_varint(struct rbin *r)
 {
 	uint64_t len = 0;
 	for (int shift = 0;; shift += 7) {
 		const unsigned char *c = take(r, 1);
 		if (!c || shift > 56) {
 			r->bad = 1;
-			*n = 0;
-			return "";
+			return 0;
 		}
 		len |= (uint64_t)(c[0] & 0x7f) << shift;
 		if (!(c[0] & 0x80))
-			break;
+			return len;
+	}
+}
+
+uint64_t rd_len(struct rbin *r, uint64_t max)
+{
+	uint64_t n = rd_varint(r);
+	if (n > max || n > (uint64_t)(r->end - r->p))
+		r->bad = 1;
+	return r->bad ? 0 : n;
+}
+
+const char *rd_str(struct rbin *r, size_t *n)
+{
+	uint64_t len = rd_varint(r);
+	if (r->bad) {
+		*n = 0;
+		return "";
 	}
 	const unsigned char *p = take(r, (size_t)len);
 	*n = p ? (size_t)len : 0;
@@ -150,6 +200,7 @@ const char *rd_str(struct rbin *r, size_t *n)
 struct chhttp {
 	CURL *c;
 	char *base, *db, *shown;
+	char *extra;               /* more URL settings, "&k=v..." or NULL */
 };
 
 static size_t on_body(char *p, size_t sz, size_t nm, void *arg)
@@ -176,6 +227,12 @@ struct chhttp *chhttp_new(const char *base, const char *database, const char *sh
 	return h;
 }
 
+void chhttp_set_settings(struct chhttp *h, const char *extra)
+{
+	free(h->extra);
+	h->extra = extra ? xstrdup(extra) : NULL;
+}
+
 void chhttp_free(struct chhttp *h)
 {
 	if (!h)
@@ -184,6 +241,7 @@ void chhttp_free(struct chhttp *h)
 	free(h->base);
 	free(h->db);
 	free(h->shown);
+	free(h->extra);
 	free(h);
 }
 
@@ -195,6 +253,8 @@ int chhttp_run(struct chhttp *h, const char *what, const char *sql, const struct
 	/* Each insert is one block: it lands whole or not at all. */
 	static const char settings[] = "?max_insert_block_size=1000000000&decimal_check_overflow=1";
 	chbuf_put(&url, settings, sizeof settings - 1);
+	if (h->extra)
+		chbuf_put(&url, h->extra, strlen(h->extra));
 	if (use_db) {
 		chbuf_put(&url, "&database=", 10);
 		chbuf_put(&url, h->db, strlen(h->db));

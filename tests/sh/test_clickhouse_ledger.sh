@@ -9,7 +9,7 @@
 #   - commit point: rows of a source that never committed (a crashed ingest)
 #     and tombstones written by it are invisible;
 #   - a failed ingest (--strict) leaves nothing behind;
-#   - clear errors for bad URLs, a missing server, and areas not on ClickHouse.
+#   - clear errors for bad URLs, a missing server, a cluster the server does not have.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${AICOST_BIN:-$root/aicost}
@@ -81,13 +81,23 @@ both strict ingest --strict focus bad.csv && fail "--strict should fail"
 reports r5
 cmp -s "$t/r3-month.ch" "$t/r5-month.ch" || fail "a failed ingest changed the report"
 
+# Telemetry and metrics sources have no bill rows: a later bill does not mark them replaced.
+both gpu1 ingest gpu --host h "$root/tests/data/gpu/smi_units.csv" || fail "ingest gpu"
+both met1 ingest metrics "$root/tests/data/llm/metrics.csv" || fail "ingest metrics"
+python3 "$gen" --seed 5 --days 3 --start 2026-04-01 --offset 90 >"$t/apr.csv" || fail generator
+both apr ingest focus apr.csv || fail "ingest apr.csv"
+both srcs sources --format json || fail "sources after gpu, metrics and a bill"
+[ "$(grep -o '"status":"replaced"' "$t/srcs.ch" | wc -l)" = 1 ] || fail "only a.csv is replaced: $(cat "$t/srcs.ch")"
+grep -q '"kind":"gpu",[^}]*"status":"active"' "$t/srcs.ch" || fail "the GPU source is not active: $(cat "$t/srcs.ch")"
+reports r5b
+
 # Commit point: rows and tombstones of a source that never committed are invisible.
 q "INSERT INTO daily (day, line_id, source_id, period_id, n, billed, effective) VALUES (20460, 1, 999, 1, 1, 1000000, 1000000)" ||
 	fail "insert pending rows"
 q "INSERT INTO retired VALUES (1, 2, 999), (2, 2, 999), (3, 2, 999)" || fail "insert pending tombstones"
 q "INSERT INTO source (id, sha256, status, ver) VALUES (999, 'pending-x', 'pending', 1)" || fail "insert pending source"
 reports r6
-cmp -s "$t/r3-month.ch" "$t/r6-month.ch" || fail "uncommitted rows are visible"
+cmp -s "$t/r5b-month.ch" "$t/r6-month.ch" || fail "uncommitted rows are visible"
 # ... and a source id after it does not collide with the claimed one.
 both ingest7 ingest focus feb1.csv || fail "ingest after a crash"
 
@@ -104,6 +114,9 @@ grep -q "database name must be" "$t/e1" || fail "bad name message: $(cat "$t/e1"
 grep -q "not an aicost ledger" "$t/e2" || fail "missing ledger message: $(cat "$t/e2")"
 "$bin" --db "clickhouse://127.0.0.1:1/x" report >/dev/null 2>"$t/e3" && fail "no server accepted"
 [ "$(wc -l <"$t/e3")" = 1 ] && grep -q "clickhouse://127.0.0.1:1/x: " "$t/e3" || fail "no server message: $(cat "$t/e3")"
-"$bin" --db "$ch" ingest metrics "$root/tests/data/llm/metrics.csv" >/dev/null 2>"$t/e4" && fail "metrics accepted"
-grep -q "business metrics is not supported on the ClickHouse ledger yet" "$t/e4" || fail "metrics message: $(cat "$t/e4")"
+"$bin" --db "clickhouse://127.0.0.1:$port/x?user=me" report >/dev/null 2>"$t/e4" && fail "unknown URL parameter accepted"
+grep -q "the only URL parameter is ?cluster=NAME" "$t/e4" || fail "URL parameter message: $(cat "$t/e4")"
+"$bin" --db "clickhouse://127.0.0.1:$port/x?cluster=nosuch" ingest focus "$t/tiny.csv" >/dev/null 2>"$t/e5" &&
+	fail "a missing cluster accepted"
+grep -q "the server has no cluster 'nosuch'" "$t/e5" || fail "missing cluster message: $(cat "$t/e5")"
 echo "clickhouse ledger: ok"
