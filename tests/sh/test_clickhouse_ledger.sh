@@ -107,6 +107,18 @@ both tiny ingest focus tiny.csv || fail "ingest tiny"
 both tinyr report --by ServiceName --cost effective --from 2026-03-01 --format json || fail "tiny report"
 grep -q '12345678901234567.123456789012345679' "$t/tinyr.ch" || fail "exact decimal lost: $(cat "$t/tinyr.ch")"
 
+# The config's db: selects the ledger when neither --db nor $AICOST_DB does.
+printf 'db: clickhouse://127.0.0.1:%s/from_config\n' "$port" >"$t/c.yaml"
+(cd "$t" && env -u AICOST_DB "$bin" --quiet --config c.yaml ingest focus tiny.csv >/dev/null) || fail "ingest via the config's db:"
+n=$(curl -fsS "http://127.0.0.1:$port/?database=from_config" --data-binary "SELECT count() FROM source FINAL")
+[ "$n" = 1 ] || fail "the config's db: did not select the ClickHouse ledger ($n sources)"
+(cd "$t" && env -u AICOST_DB "$bin" --config c.yaml report --by ServiceName --format csv >"$t/cfg1.csv") ||
+	fail "report via the config's db:"
+(cd "$t" && env -u AICOST_DB "$bin" --config c.yaml --db "$ch" report --by ServiceName --format csv >"$t/cfg2.csv") ||
+	fail "report with --db over the config"
+[ "$(wc -l <"$t/cfg1.csv")" = 2 ] && [ "$(wc -l <"$t/cfg2.csv")" -gt 2 ] ||
+	fail "--db did not win over the config's db: ($(wc -l <"$t/cfg1.csv") and $(wc -l <"$t/cfg2.csv") lines)"
+
 # Errors: one clear line each.
 "$bin" --db "clickhouse://127.0.0.1:$port/bad-name" report >/dev/null 2>"$t/e1" && fail "bad database name accepted"
 grep -q "database name must be" "$t/e1" || fail "bad name message: $(cat "$t/e1")"
