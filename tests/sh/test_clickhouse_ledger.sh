@@ -15,20 +15,27 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${AICOST_BIN:-$root/aicost}
 gen="$root/tests/data/gen_anomaly_focus.py"
 srv=$(mktemp -d /tmp/aicost-ch.XXXXXX)
-port=$("$root/scripts/clickhouse-test.sh" start "$srv/ch")
-st=$?
-if [ $st = 77 ]; then
-	echo "clickhouse ledger: SKIP (clickhouse-server not installed)"
-	rm -rf "$srv"
-	exit 0
+# CH_PORT and CH_CLUSTER: a server already started with that cluster (test_clickhouse_cluster.sh).
+if [ -n "${CH_PORT:-}" ]; then
+	port=$CH_PORT
+	trap 'rm -rf "$srv"' EXIT
+else
+	port=$("$root/scripts/clickhouse-test.sh" start "$srv/ch")
+	st=$?
+	if [ $st = 77 ]; then
+		echo "clickhouse ledger: SKIP (clickhouse-server not installed)"
+		rm -rf "$srv"
+		exit 0
+	fi
+	[ $st = 0 ] || { echo "clickhouse ledger: FAIL: the server did not start"; rm -rf "$srv"; exit 1; }
+	trap '"$root/scripts/clickhouse-test.sh" stop "$srv/ch"; rm -rf "$srv"' EXIT
 fi
-[ $st = 0 ] || { echo "clickhouse ledger: FAIL: the server did not start"; rm -rf "$srv"; exit 1; }
-trap '"$root/scripts/clickhouse-test.sh" stop "$srv/ch"; rm -rf "$srv"' EXIT
 fail() { echo "clickhouse ledger: FAIL: $*"; exit 1; }
 t=$srv
-ch="clickhouse://127.0.0.1:$port/ledger_t"
+ch="clickhouse://127.0.0.1:$port/ledger_t${CH_CLUSTER:+?cluster=$CH_CLUSTER}"
 sq="$t/l.db"
-q() { curl -fsS "http://127.0.0.1:$port/?database=ledger_t" --data-binary "$1"; }
+# (inserts into a Distributed table land on their shards before the call returns)
+q() { curl -fsS "http://127.0.0.1:$port/?database=ledger_t&insert_distributed_sync=1" --data-binary "$1"; }
 
 # Jan+Feb, then a restated January (another seed), then February in two parts of one invocation.
 python3 "$gen" --seed 1 --days 59 --start 2026-01-01 >"$t/a.csv" || fail generator
@@ -131,4 +138,4 @@ grep -q "the only URL parameter is ?cluster=NAME" "$t/e4" || fail "URL parameter
 "$bin" --db "clickhouse://127.0.0.1:$port/x?cluster=nosuch" ingest focus "$t/tiny.csv" >/dev/null 2>"$t/e5" &&
 	fail "a missing cluster accepted"
 grep -q "the server has no cluster 'nosuch'" "$t/e5" || fail "missing cluster message: $(cat "$t/e5")"
-echo "clickhouse ledger: ok"
+echo "clickhouse ledger: ok${CH_CLUSTER:+ (Distributed over $CH_CLUSTER)}"
