@@ -8,9 +8,11 @@
  * parameters); every string that comes from data travels in a RowBinary
  * body, never inside SQL text.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <curl/curl.h>
 #include "store/clickhouse_int.h"
 #include "util/err.h"
@@ -209,11 +211,17 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *arg)
 	return sz * nm;
 }
 
+static int global_ok;
+static void global_init(void)
+{
+	global_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
 struct chhttp *chhttp_new(const char *base, const char *database, const char *shown)
 {
-	static int global_ok;
-	if (!global_ok)
-		global_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	/* Once per process, also when the server's workers open their ledgers at the same time. */
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, global_init);
 	CURL *c = global_ok ? curl_easy_init() : NULL;
 	if (!c) {
 		error("%s: cannot start an HTTP client (libcurl)", shown);
@@ -283,7 +291,18 @@ int chhttp_run(struct chhttp *h, const char *what, const char *sql, const struct
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out ? out : &reply);
 	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/octet-stream");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	CURLcode rc = curl_easy_perform(c);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* AICOST_CH_TRACE=1: each statement's time and sizes on stderr (what a slow command spends its time on). */
+	static int trace = -1;
+	if (trace < 0)
+		trace = getenv("AICOST_CH_TRACE") && *getenv("AICOST_CH_TRACE") == '1';
+	if (trace)
+		fprintf(stderr, "aicost: clickhouse: %8.1f ms  sent %zu  got %zu  %s: %.100s\n",
+			(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+			data ? data->n : strlen(sql), (out ? out : &reply)->n, what, sql);
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_slist_free_all(hdr);

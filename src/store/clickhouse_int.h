@@ -134,7 +134,7 @@ struct ch_store {
 };
 
 /* The area tables a reader may find missing in a ledger written by an older aicost. */
-enum ch_area_tbl { A_GPU, A_METRIC, A_RECOMMEND, A_ALERT };
+enum ch_area_tbl { A_GPU, A_METRIC, A_RECOMMEND, A_ALERT, A_MONTHLY };
 
 int ch_run(struct ch_store *cs, const char *what, const char *sql);
 int ch_bad_reply(struct ch_store *cs, const char *what);

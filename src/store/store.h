@@ -253,6 +253,12 @@ struct store_ops {
 	 */
 	int (*daily_agg)(struct store *s, int32_t from, int32_t to, int amt, int grain,
 			 int (*cb)(void *arg, int32_t day, uint32_t line_id, money_t v), void *arg);
+	/*
+	 * Optional (NULL: the ledger is a file, watch it). A short text that
+	 * changes whenever a commit changes what readers see (`aicost serve`
+	 * keys its cache and snapshots on it); 0 or -1 after reporting.
+	 */
+	int (*version)(struct store *s, char *out, size_t n);
 };
 
 struct store {

@@ -30,6 +30,7 @@ fi
 rpid=
 cleanup() {
 	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null
+	[ -n "${spid:-}" ] && kill "$spid" 2>/dev/null
 	wait 2>/dev/null
 	"$root/scripts/clickhouse-test.sh" stop "$srv/ch"
 	rm -rf "$srv"
@@ -153,6 +154,37 @@ n=$(q alerts_t "SELECT count() FROM (SELECT outbox_id, argMax(delivered_at, ver)
 for tb in budget_alert alert_outbox alert_delivery; do
 	q alerts_t "SELECT * FROM $tb FORMAT TSV" | grep -q SECRET && fail "the ledger's $tb holds the webhook secret"
 done
+
+# ---- aicost serve on the ClickHouse ledger ------------------------------------------
+spid=
+"$bin" --quiet --db "$a" --config aicost.yaml serve --listen 127.0.0.1:0 --ready-file ready >/dev/null 2>"$t/serve.err" &
+spid=$!
+for _ in $(seq 100); do [ -s ready ] && break; sleep 0.05; done
+[ -s ready ] || fail "serve did not start: $(cat "$t/serve.err")"
+url=$(cat ready)
+curl -fsS "${url}api/report?by=team,month" >api1.json || fail "API report"
+"$bin" --db "$a" --config aicost.yaml report --by team,month --format json >cli1.json || fail "CLI report"
+cmp -s api1.json cli1.json || fail "the API's report differs from the CLI's: $(head -c 300 api1.json)"
+# A commit shows in the API within a second (the ledger's version, no file to watch).
+python3 - >nov.csv <<'EOF'
+import datetime
+print("BillingAccountId,BillingCurrency,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,"
+      "ChargeCategory,BilledCost,EffectiveCost,ProviderName,ServiceName,Tags")
+for i in range(3):
+    d = datetime.date(2026, 11, 1 + i)
+    print(f'acct-1,USD,2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,{d}T00:00:00Z,{d + datetime.timedelta(days=1)}T00:00:00Z,'
+          f'Usage,7,7,Acme Cloud,GPU Compute,"{{""team"":""chatbot""}}"')
+EOF
+"$bin" --db "$a" --quiet ingest focus nov.csv >/dev/null || fail "ingest November"
+sleep 1.2
+curl -fsS "${url}api/report?by=team,month" >api2.json || fail "API report after a commit"
+"$bin" --db "$a" --config aicost.yaml report --by team,month --format json >cli2.json
+cmp -s api1.json api2.json && fail "the API still answers from before the commit"
+cmp -s api2.json cli2.json || fail "after a commit the API's report differs from the CLI's"
+curl -fsS "${url}metrics" | grep -q '^aicost_' || fail "/metrics on a ClickHouse ledger"
+kill "$spid"
+wait "$spid" 2>/dev/null
+spid=
 
 # ---- commit point for these areas ---------------------------------------------------
 m="clickhouse://127.0.0.1:$port/metrics_t"
