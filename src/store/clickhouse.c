@@ -760,37 +760,23 @@ static int32_t next_month(int32_t day)
 	return m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1);
 }
 
-static int read_agg(struct ch_store *cs, struct chbuf *sql, int (*cb)(void *, int32_t, uint32_t, money_t), void *arg)
-{
-	int rc = ch_run_buf(cs, "aggregate daily sums", sql);
-	chbuf_free(sql);
-	if (rc < 0)
-		return -1;
-	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
-	int out = 0;
-	while (r.p < r.end && !r.bad && !out) {
-		int32_t day = rd_i32(&r);
-		uint32_t line = rd_u32(&r);
-		money_t v = rd_money(&r);
-		if (!r.bad)
-			out = cb(arg, day, line, v);
-	}
-	return r.bad ? bad_reply(cs, "aggregate daily sums") : out;
-}
-
 /*
- * Sums per (bucket, line) in ClickHouse. Months and whole ranges read the
- * whole months inside [from, to] from `monthly` and only the partial
- * months at the edges from `daily`.
+ * Sums per (bucket, class of lines) in ClickHouse. Months and whole ranges
+ * read the whole months inside [from, to] from `monthly` and only the
+ * partial months at the edges from `daily`. The (line, class) pairs go to
+ * the server as an external table (`lmap`, RowBinary in a multipart form;
+ * 18.16 has this), the sums are joined to it and grouped by (bucket,
+ * class) there, so a report over 100M rows gets back its report rows, not
+ * a row per line and bucket. Each part groups first, on the shards in the
+ * Distributed layout (GLOBAL JOIN ships the map to them).
  */
-static int ch_daily_agg(struct store *s, int32_t from, int32_t to, int amt, int grain,
-			int (*cb)(void *, int32_t, uint32_t, money_t), void *arg)
+static int ch_daily_agg_cls(struct store *s, int32_t from, int32_t to, int amt, int grain, const uint32_t *line_ids,
+			    const uint32_t *cls, size_t n, int (*cb)(void *, int32_t, uint32_t, money_t), void *arg)
 {
 	struct ch_store *cs = C(s);
 	char b[200], bm[64];
 	if (amt < 0 || amt >= FA__COUNT)
 		return error("%s: no amount column %d", s->path, amt);
-	/* toDate() of a UInt16 is a day number; outside 1970..2149 months fall back to days. */
 	int in_range = from >= 0 && to <= 65535 && from <= to;
 	if (grain == STORE_GRAIN_MONTH && !in_range)
 		grain = STORE_GRAIN_DAY;
@@ -799,7 +785,7 @@ static int ch_daily_agg(struct store *s, int32_t from, int32_t to, int amt, int 
 		snprintf(b, sizeof b, "toInt32(%" PRId32 ")", from);
 		snprintf(bm, sizeof bm, "toInt32(%" PRId32 ")", from);
 		break;
-	case STORE_GRAIN_WEEK:   /* Monday; 1970-01-01 was a Thursday */
+	case STORE_GRAIN_WEEK:
 		snprintf(b, sizeof b, "toInt32(day - ((day + 3) %% 7 + 7) %% 7)");
 		break;
 	case STORE_GRAIN_MONTH:
@@ -809,32 +795,53 @@ static int ch_daily_agg(struct store *s, int32_t from, int32_t to, int amt, int 
 	default:
 		snprintf(b, sizeof b, "day");
 	}
-	struct chbuf sql = { 0 };
-	/* The whole months inside [from, to]: m1 (first) .. m2 (last), as month keys. */
 	int32_t m1 = 0, m2 = -1;
 	if ((cs->tables & (1u << A_MONTHLY)) && in_range && (grain == STORE_GRAIN_MONTH || grain == STORE_GRAIN_ALL)) {
 		m1 = month_start(from) == from ? from : next_month(from);
 		m2 = next_month(to) == to + 1 ? month_start(to) : month_start(month_start(to) - 1);
 	}
+	struct chbuf sql = { 0 }, map = { 0 };
+	const char *col = amt_col[amt], *g = cs->global;
 	if (m1 > m2) {
 		ch_sqlf(&sql,
-			"SELECT %s AS b, line_id, sum(%s) FROM daily WHERE day BETWEEN %" PRId32 " AND %" PRId32 " AND %s"
-			" GROUP BY b, line_id FORMAT RowBinary",
-			b, amt_col[amt], from, to, cs->visible);
-		return read_agg(cs, &sql, cb, arg);
-	}
-	int32_t e1 = next_month(m2);   /* the day after the last whole month */
-	ch_sqlf(&sql,
-		"SELECT b, line_id, sum(v) FROM (SELECT %s AS b, line_id, sum(%s) AS v FROM monthly WHERE month BETWEEN"
-		" %" PRId32 " AND %" PRId32 " AND %s GROUP BY b, line_id",
-		bm, amt_col[amt], m1, m2, cs->visible);
-	if (from < m1 || e1 <= to)
+			"SELECT %s AS b, cls, sum(%s) FROM daily %sANY INNER JOIN lmap USING line_id WHERE day BETWEEN %" PRId32
+			" AND %" PRId32 " AND %s GROUP BY b, cls FORMAT RowBinary",
+			b, col, g, from, to, cs->visible);
+	} else {
+		int32_t e1 = next_month(m2);
 		ch_sqlf(&sql,
-			" UNION ALL SELECT %s AS b, line_id, sum(%s) AS v FROM daily WHERE (day BETWEEN %" PRId32 " AND %" PRId32
-			" OR day BETWEEN %" PRId32 " AND %" PRId32 ") AND %s GROUP BY b, line_id",
-			b, amt_col[amt], from, m1 - 1, e1, to, cs->visible);
-	ch_sqlf(&sql, ") GROUP BY b, line_id FORMAT RowBinary");
-	return read_agg(cs, &sql, cb, arg);
+			"SELECT b, cls, sum(v) FROM (SELECT %s AS b, cls, sum(%s) AS v FROM monthly %sANY INNER JOIN lmap"
+			" USING line_id WHERE month BETWEEN %" PRId32 " AND %" PRId32 " AND %s GROUP BY b, cls",
+			bm, col, g, m1, m2, cs->visible);
+		if (from < m1 || e1 <= to)
+			ch_sqlf(&sql,
+				" UNION ALL SELECT %s AS b, cls, sum(%s) AS v FROM daily %sANY INNER JOIN lmap USING line_id"
+				" WHERE (day BETWEEN %" PRId32 " AND %" PRId32 " OR day BETWEEN %" PRId32 " AND %" PRId32 ") AND %s"
+				" GROUP BY b, cls",
+				b, col, g, from, m1 - 1, e1, to, cs->visible);
+		ch_sqlf(&sql, ") GROUP BY b, cls FORMAT RowBinary");
+	}
+	for (size_t i = 0; i < n; i++) {
+		rb_u32(&map, line_ids[i]);
+		rb_u32(&map, cls[i]);
+	}
+	cs->q.n = 0;
+	int rc = chhttp_run_ext(cs->h, "aggregate daily sums", (const char *)sql.p, "lmap", "line_id UInt32, cls UInt32",
+				&map, &cs->q);
+	chbuf_free(&sql);
+	chbuf_free(&map);
+	if (rc < 0)
+		return -1;
+	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+	int out = 0;
+	while (r.p < r.end && !r.bad && !out) {
+		int32_t day = rd_i32(&r);
+		uint32_t c = rd_u32(&r);
+		money_t v = rd_money(&r);
+		if (!r.bad)
+			out = cb(arg, day, c, v);
+	}
+	return r.bad ? bad_reply(cs, "aggregate daily sums") : out;
 }
 
 /*
@@ -983,7 +990,7 @@ static const struct store_ops ch_ops = {
 	.gpu_hourly_put = ch_gpu_hourly_put, .gpu_hourly_scan = ch_gpu_hourly_scan,
 	.llm_stat_put = ch_llm_stat_put, .llm_stat_scan = ch_llm_stat_scan,
 	/* ---- scale-out: ClickHouse ---- */
-	.daily_agg = ch_daily_agg, .version = ch_version_op,
+	.daily_agg_cls = ch_daily_agg_cls, .version = ch_version_op,
 };
 
 int store_is_clickhouse_url(const char *path)

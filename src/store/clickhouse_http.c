@@ -253,8 +253,8 @@ void chhttp_free(struct chhttp *h)
 	free(h);
 }
 
-int chhttp_run(struct chhttp *h, const char *what, const char *sql, const struct chbuf *data, struct chbuf *out,
-	       int use_db)
+static int request(struct chhttp *h, const char *what, const char *sql, const struct chbuf *data, const char *ext_name,
+		   const char *ext_structure, struct chbuf *out, int use_db)
 {
 	struct chbuf url = { 0 }, reply = { 0 };
 	chbuf_put(&url, h->base, strlen(h->base));
@@ -273,6 +273,16 @@ int chhttp_run(struct chhttp *h, const char *what, const char *sql, const struct
 		chbuf_put(&url, q, strlen(q));
 		curl_free(q);
 	}
+	if (ext_name) {   /* external data: its name and structure as URL parameters, the rows as a form part */
+		char *q = curl_easy_escape(h->c, ext_structure, 0);
+		chbuf_put(&url, "&", 1);
+		chbuf_put(&url, ext_name, strlen(ext_name));
+		chbuf_put(&url, "_format=RowBinary&", 18);
+		chbuf_put(&url, ext_name, strlen(ext_name));
+		chbuf_put(&url, "_structure=", 11);
+		chbuf_put(&url, q, strlen(q));
+		curl_free(q);
+	}
 	chbuf_put(&url, "", 1);
 	CURL *c = h->c;
 	curl_easy_reset(c);
@@ -280,7 +290,15 @@ int chhttp_run(struct chhttp *h, const char *what, const char *sql, const struct
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
-	if (data) {
+	curl_mime *mime = NULL;
+	if (ext_name) {
+		mime = curl_mime_init(c);
+		curl_mimepart *part = curl_mime_addpart(mime);
+		curl_mime_name(part, ext_name);
+		curl_mime_filename(part, ext_name);
+		curl_mime_data(part, data->n ? (const char *)data->p : "", data->n);
+		curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+	} else if (data) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, data->n ? (char *)data->p : "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)data->n);
 	} else {
@@ -289,8 +307,9 @@ int chhttp_run(struct chhttp *h, const char *what, const char *sql, const struct
 	}
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out ? out : &reply);
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/octet-stream");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	struct curl_slist *hdr = ext_name ? NULL : curl_slist_append(NULL, "Content-Type: application/octet-stream");
+	if (hdr)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	CURLcode rc = curl_easy_perform(c);
@@ -306,6 +325,7 @@ int chhttp_run(struct chhttp *h, const char *what, const char *sql, const struct
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_slist_free_all(hdr);
+	curl_mime_free(mime);
 	chbuf_free(&url);
 	int ret = 0;
 	if (rc != CURLE_OK) {
@@ -320,4 +340,16 @@ int chhttp_run(struct chhttp *h, const char *what, const char *sql, const struct
 	}
 	chbuf_free(&reply);
 	return ret;
+}
+
+int chhttp_run(struct chhttp *h, const char *what, const char *sql, const struct chbuf *data, struct chbuf *out,
+	       int use_db)
+{
+	return request(h, what, sql, data, NULL, NULL, out, use_db);
+}
+
+int chhttp_run_ext(struct chhttp *h, const char *what, const char *sql, const char *name, const char *structure,
+		   const struct chbuf *rows, struct chbuf *out)
+{
+	return request(h, what, sql, rows, name, structure, out, 1);
 }

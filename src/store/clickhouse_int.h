@@ -60,6 +60,13 @@ struct chhttp;
 /* base: "http://HOST:PORT/"; shown: the ledger's name in messages. */
 struct chhttp *chhttp_new(const char *base, const char *database, const char *shown);
 void chhttp_free(struct chhttp *h);
+/*
+ * A SELECT (sql, in the URL) with one external table: `name` with
+ * `structure` ("line_id UInt32, cls UInt32"; validated by the caller) and
+ * RowBinary rows, sent as a multipart form. As chhttp_run otherwise.
+ */
+int chhttp_run_ext(struct chhttp *h, const char *what, const char *sql, const char *name, const char *structure,
+		   const struct chbuf *rows, struct chbuf *out);
 /* More settings for every later statement, as URL parameters ("&name=value..."; validated by the caller). */
 void chhttp_set_settings(struct chhttp *h, const char *extra);
 /*
