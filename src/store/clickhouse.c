@@ -16,6 +16,12 @@
  * Ids (source, line, tag set, period) are allocated here from max(id)+1:
  * one writer per database at a time (docs/clickhouse.md).
  *
+ * This file holds the core ledger (sources, dictionaries, facts, the
+ * per-class aggregation with its `monthly` sums), opening and the
+ * Distributed layout (?cluster=NAME); the other areas are in
+ * clickhouse_gpu.c, clickhouse_metrics.c, clickhouse_recommend.c and
+ * clickhouse_alerts.c, the wire in clickhouse_http.c.
+ *
  * Ownership: the store owns its buffers, the HTTP handle and the period
  * dictionary; strings handed to callbacks live until the callback returns.
  */
