@@ -104,6 +104,12 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BIN) tools
 	@BUILD=$(BUILD) bench/run.sh
 
+# The ClickHouse ledger at 1M, 10M and 100M rows beside SQLite (owner: ch; bench/clickhouse/run.sh).
+.PHONY: bench-clickhouse
+bench-clickhouse: deps
+	@$(MAKE) --no-print-directory $(BIN) tools
+	@BUILD=$(BUILD) bench/clickhouse/run.sh
+
 # ---- stand-in LLM upstream for the gateway tests (owner: up; tests/upstream/README.md) ----
 STUB_SRC := $(sort $(wildcard tests/upstream/*.c))
 STUB_OBJ := $(STUB_SRC:%.c=$(BUILD)/%.o)

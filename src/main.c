@@ -39,7 +39,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nglobal options:\n"
-		   "  --db PATH       ledger file (default $AICOST_DB, else ./aicost.db)\n"
+		   "  --db PATH       the ledger: a SQLite file or clickhouse://HOST:PORT/DATABASE\n"
+		   "                  (default $AICOST_DB, else the config's db:, else ./aicost.db)\n"
 		   "  --config PATH   config file (default $AICOST_CONFIG, else ./aicost.yaml if present)\n"
 		   "  --quiet         no progress line, no warnings\n"
 		   "  --version       print the version\n"
@@ -78,10 +79,15 @@ int main(int argc, char **argv)
 			usage_error("unknown option '%s' (see aicost --help)", a);
 		}
 	}
-	if (!ctx.db_path || !*ctx.db_path)
-		ctx.db_path = "aicost.db";
 	if ((!ctx.config_path || !*ctx.config_path) && access("aicost.yaml", R_OK) == 0)
 		ctx.config_path = "aicost.yaml";
+	/* The ledger: --db, then $AICOST_DB, then the config's db:, then ./aicost.db. */
+	static char *config_db;   /* static: lives as long as ctx.db_path */
+	if ((!ctx.db_path || !*ctx.db_path) && ctx.config_path && *ctx.config_path &&
+	    cli_config_db(ctx.config_path, &config_db) < 0)
+		return EXIT_FAIL;
+	if (!ctx.db_path || !*ctx.db_path)
+		ctx.db_path = config_db ? config_db : "aicost.db";
 	err_quiet = ctx.quiet;
 	ctx.progress = !ctx.quiet && isatty(2);
 	if (i >= argc) {

@@ -19,7 +19,7 @@ struct store;
 struct config;
 
 struct cli_ctx {
-	const char *db_path;      /* --db, $AICOST_DB, ./aicost.db */
+	const char *db_path;      /* --db, $AICOST_DB, the config's db:, ./aicost.db */
 	const char *config_path;  /* --config, $AICOST_CONFIG, ./aicost.yaml if present; may be NULL */
 	int quiet;
 	int progress;             /* stderr is a TTY and not --quiet */
@@ -67,6 +67,12 @@ enum out_format cli_format(const struct cli_args *a);
 struct store *cli_open_store(struct cli_ctx *ctx, int create);
 /* Load the config (an empty one if none). Returns 0 or -1 after reporting. */
 int cli_load_config(struct cli_ctx *ctx, struct config *cfg);
+/*
+ * The config file's top-level `db:` (the ledger: a file, relative to the
+ * config file, or clickhouse://...): *out is a new string the caller frees,
+ * NULL when the key is absent. 0, or -1 after reporting.
+ */
+int cli_config_db(const char *config_path, char **out);
 
 /* ---- the options analysis commands share (query_opts.c) ---- */
 struct report_query;

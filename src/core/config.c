@@ -515,6 +515,9 @@ static const struct config_key keys[] = {
 	  "LiteLLM-format JSON; relative to the config file" },
 	{ "prices.overrides", CT_RAW, NULL, NULL, NULL, NULL, "price overrides (read by the pricing module)" },
 	{ "gateway", CT_RAW, NULL, NULL, NULL, NULL, "the LLM gateway (read by the gateway module)" },
+	/* The ledger: read by src/cli/common.c (cli_config_db) before the command runs; --db and $AICOST_DB win. */
+	{ "db", CT_RAW, NULL, "aicost.db", NULL, NULL,
+	  "the ledger: a SQLite file (relative to the config file) or clickhouse://HOST:PORT/DATABASE[?cluster=NAME]" },
 	{ "policies", CT_RAW, NULL, NULL, NULL, NULL, "policy checks for `aicost check` (read by core/policy.c)" },
 	{ "anomalies", CT_RAW, NULL, NULL, NULL, NULL,
 	  "anomaly detection: min_impact, min_pct, sensitivity, direction, drivers (docs/anomalies.md)" },

@@ -310,6 +310,8 @@ static void cells_grow(struct engine *e)
 	free(old);
 }
 
+static int add_sum(struct engine *e, const struct line_info *li, int32_t day, money_t v);
+
 static int on_daily(void *arg, int32_t day, uint32_t line_id, money_t v)
 {
 	struct engine *e = arg;
@@ -320,6 +322,59 @@ static int on_daily(void *arg, int32_t day, uint32_t line_id, money_t v)
 		return 0;
 	if (e->scale && money_muldiv(v, e->scale[line_id], MONEY_ONE, &v) < 0)
 		return error("scaled sum overflows");
+	return add_sum(e, li, day, v);
+}
+
+/*
+ * A backend that aggregates per class of lines (ClickHouse): lines that
+ * add into the same cells - same group, shared rule, unallocated and
+ * untagged flags - form one class; cls_line[] holds one line of each.
+ */
+struct cls_ctx {
+	struct engine *e;
+	uint32_t *cls_line;
+	size_t ncls;
+};
+
+static int on_cls(void *arg, int32_t day, uint32_t cls, money_t v)
+{
+	struct cls_ctx *x = arg;
+	if (cls >= x->ncls)
+		return 0;
+	return add_sum(x->e, &x->e->lines[x->cls_line[cls]], day, v);
+}
+
+static int agg_by_class(struct engine *e, struct store *st, int32_t from, int32_t to, int amount, int grain)
+{
+	struct cls_ctx x = { e, xcalloc(e->nlines ? e->nlines : 1, sizeof *x.cls_line), 0 };
+	uint32_t *ids = xcalloc(e->nlines ? e->nlines : 1, sizeof *ids), *cls = xcalloc(e->nlines ? e->nlines : 1, sizeof *cls);
+	size_t n = 0;
+	struct dict seen;
+	dict_init(&seen);
+	for (size_t id = 0; id < e->nlines; id++) {
+		const struct line_info *li = &e->lines[id];
+		if (!li->pass)
+			continue;
+		uint32_t k[2] = { li->gid, (uint32_t)(uint8_t)li->shared << 16 | (uint32_t)li->unalloc << 8 | li->untagged }, c;
+		uint64_t h = hash_bytes(k, sizeof k);
+		if (!dict_get(&seen, k, sizeof k, h, &c)) {
+			c = (uint32_t)x.ncls++;
+			x.cls_line[c] = (uint32_t)id;
+			dict_put(&seen, k, sizeof k, h, c);
+		}
+		ids[n] = (uint32_t)id;
+		cls[n++] = c;
+	}
+	dict_release(&seen);
+	int rc = n ? st->ops->daily_agg_cls(st, from, to, amount, grain, ids, cls, n, on_cls, &x) : 0;
+	free(ids);
+	free(cls);
+	free(x.cls_line);
+	return rc;
+}
+
+static int add_sum(struct engine *e, const struct line_info *li, int32_t day, money_t v)
+{
 	struct cell *c = cell_get(e, li->gid, bucket(e, day), li->shared);
 	if (money_add(&c->cost, v) < 0 || money_add(&e->total, v) < 0)
 		return error("cost sum overflows");
@@ -610,14 +665,14 @@ int report_run(struct store *st, const struct config *cfg, const struct report_q
 			goto out;
 		}
 		/*
-		 * A backend that aggregates (ClickHouse) sums per (bucket, line)
-		 * itself. Not with line_scale: scaling rounds per stored row.
+		 * A backend that aggregates (ClickHouse) sums per (bucket, class of
+		 * lines) itself. Not with line_scale: scaling rounds per stored row.
 		 */
 		int grain = e->time_dim < 0 ? STORE_GRAIN_ALL
 			    : e->dims[e->time_dim].kind == DK_WEEK ? STORE_GRAIN_WEEK
 			    : e->dims[e->time_dim].kind == DK_MONTH ? STORE_GRAIN_MONTH : STORE_GRAIN_DAY;
-		if (st->ops->daily_agg && !q->line_scale) {
-			if (st->ops->daily_agg(st, (int32_t)from, (int32_t)to, q->amount, grain, on_daily, e) < 0)
+		if (st->ops->daily_agg_cls && !q->line_scale) {
+			if (agg_by_class(e, st, (int32_t)from, (int32_t)to, q->amount, grain) < 0)
 				goto out;
 		} else if (st->ops->daily_scan(st, (int32_t)from, (int32_t)to, q->amount, on_daily, e) < 0) {
 			goto out;

@@ -164,6 +164,11 @@ struct srv {
 	char dbwal[4096];
 	pthread_mutex_t slock;       /* guards snap */
 	struct snap *snap;           /* the in-memory copy of the newest ledger version queried */
+	/* A ClickHouse ledger (no file to watch): the loop's handle for its version, asked at most once a second. */
+	struct store *vst;
+	struct timespec vat;
+	char vbuf[96];
+	unsigned long verr;
 };
 
 /* A request waiting for a query (the one that started it, or later ones with the same key). */
@@ -214,8 +219,15 @@ static void job_free(struct job *j)
  * those plus the config generation. A spurious change (a checkpoint) only
  * costs one recomputation.
  */
+static void version_of_remote(struct srv *s, char *out, size_t n);
+
 static void version_of(struct srv *s, char *out, size_t n, ino_t *ino)
 {
+	if (store_is_clickhouse_url(s->o.db_path)) {
+		*ino = 0;
+		version_of_remote(s, out, n);
+		return;
+	}
 	struct stat a, b;
 	int ha = stat(s->o.db_path, &a) == 0, hb = stat(s->dbwal, &b) == 0 && b.st_size > 0;
 	*ino = ha ? a.st_ino : 0;
@@ -225,6 +237,33 @@ static void version_of(struct srv *s, char *out, size_t n, ino_t *ino)
 		 ha ? (long)a.st_mtim.tv_nsec : 0L, hb ? (unsigned long long)b.st_ino : 0ULL,
 		 hb ? (unsigned long long)b.st_size : 0ULL, hb ? (long long)b.st_mtim.tv_sec : 0LL,
 		 hb ? (long)b.st_mtim.tv_nsec : 0L);
+}
+
+/*
+ * A ClickHouse ledger's version comes from the ledger (store's version op):
+ * one small query on the loop, at most once a second, so an answer may be
+ * up to a second older than a commit. When the ledger cannot be asked,
+ * every request gets a new version: nothing is answered from the cache.
+ */
+static void version_of_remote(struct srv *s, char *out, size_t n)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double age = (double)(now.tv_sec - s->vat.tv_sec) + (double)(now.tv_nsec - s->vat.tv_nsec) / 1e9;
+	if (!s->vbuf[0] || age >= 1.0) {
+		if (!s->vst)
+			s->vst = store_clickhouse_open(s->o.db_path, 0);
+		if (!s->vst || !s->vst->ops->version || s->vst->ops->version(s->vst, s->vbuf, sizeof s->vbuf) < 0) {
+			if (s->vst)
+				s->vst->ops->close(s->vst);
+			s->vst = NULL;
+			snprintf(s->vbuf, sizeof s->vbuf, "unavailable.%lu", ++s->verr);
+		}
+		s->vat = now;
+		if (!strncmp(s->vbuf, "unavailable.", 12))
+			s->vat.tv_sec -= 2;   /* ask again next time */
+	}
+	snprintf(out, n, "%u/%s", s->gen->seq, s->vbuf);
 }
 
 static void maybe_reload(struct srv *s)
@@ -381,7 +420,8 @@ static void run_job(struct worker *w, struct job *j)
 	}
 	if (!w->st) {
 		struct stat sb;
-		w->st = store_sqlite_open(s->o.db_path, 0);
+		w->st = store_is_clickhouse_url(s->o.db_path) ? store_clickhouse_open(s->o.db_path, 0)
+							       : store_sqlite_open(s->o.db_path, 0);
 		w->ino = w->st && stat(s->o.db_path, &sb) == 0 ? sb.st_ino : 0;
 		if (!w->st) {
 			j->status = 503;
@@ -965,6 +1005,8 @@ int srv_run(const struct srv_opts *o)
 		job_free(j);
 	}
 	cache_release(&s.cache);
+	if (s.vst)
+		s.vst->ops->close(s.vst);
 	pthread_mutex_destroy(&s.qlock);
 	pthread_cond_destroy(&s.qcond);
 	pthread_mutex_destroy(&s.dlock);

@@ -8,9 +8,11 @@
  * parameters); every string that comes from data travels in a RowBinary
  * body, never inside SQL text.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <curl/curl.h>
 #include "store/clickhouse_int.h"
 #include "util/err.h"
@@ -66,13 +68,31 @@ void rb_money(struct chbuf *b, money_t v)
 
 void rb_str(struct chbuf *b, const char *s, size_t n)
 {
-	size_t v = n;
+	rb_len(b, n);
+	chbuf_put(b, s, n);
+}
+
+void rb_len(struct chbuf *b, uint64_t v)
+{
 	do {
 		uint8_t c = v & 0x7f;
 		v >>= 7;
 		rb_u8(b, (uint8_t)(c | (v ? 0x80 : 0)));
 	} while (v);
-	chbuf_put(b, s, n);
+}
+
+void rb_f32(struct chbuf *b, float v)
+{
+	uint32_t u;
+	memcpy(&u, &v, 4);
+	rb_u32(b, u);
+}
+
+void rb_f64(struct chbuf *b, double v)
+{
+	uint64_t u;
+	memcpy(&u, &v, 8);
+	rb_u64(b, u);
 }
 
 void rb_nstr(struct chbuf *b, const char *s)
@@ -126,19 +146,51 @@ money_t rd_money(struct rbin *r)
 	return (money_t)v;
 }
 
-const char *rd_str(struct rbin *r, size_t *n)
+float rd_f32(struct rbin *r)
+{
+	uint32_t u = rd_u32(r);
+	float f;
+	memcpy(&f, &u, 4);
+	return f;
+}
+
+double rd_f64(struct rbin *r)
+{
+	uint64_t u = rd_u64(r);
+	double d;
+	memcpy(&d, &u, 8);
+	return d;
+}
+
+static uint64_t rd_varint(struct rbin *r)
 {
 	uint64_t len = 0;
 	for (int shift = 0;; shift += 7) {
 		const unsigned char *c = take(r, 1);
 		if (!c || shift > 56) {
 			r->bad = 1;
-			*n = 0;
-			return "";
+			return 0;
 		}
 		len |= (uint64_t)(c[0] & 0x7f) << shift;
 		if (!(c[0] & 0x80))
-			break;
+			return len;
+	}
+}
+
+uint64_t rd_len(struct rbin *r, uint64_t max)
+{
+	uint64_t n = rd_varint(r);
+	if (n > max || n > (uint64_t)(r->end - r->p))
+		r->bad = 1;
+	return r->bad ? 0 : n;
+}
+
+const char *rd_str(struct rbin *r, size_t *n)
+{
+	uint64_t len = rd_varint(r);
+	if (r->bad) {
+		*n = 0;
+		return "";
 	}
 	const unsigned char *p = take(r, (size_t)len);
 	*n = p ? (size_t)len : 0;
@@ -150,6 +202,7 @@ const char *rd_str(struct rbin *r, size_t *n)
 struct chhttp {
 	CURL *c;
 	char *base, *db, *shown;
+	char *extra;               /* more URL settings, "&k=v..." or NULL */
 };
 
 static size_t on_body(char *p, size_t sz, size_t nm, void *arg)
@@ -158,11 +211,17 @@ static size_t on_body(char *p, size_t sz, size_t nm, void *arg)
 	return sz * nm;
 }
 
+static int global_ok;
+static void global_init(void)
+{
+	global_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+}
+
 struct chhttp *chhttp_new(const char *base, const char *database, const char *shown)
 {
-	static int global_ok;
-	if (!global_ok)
-		global_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	/* Once per process, also when the server's workers open their ledgers at the same time. */
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, global_init);
 	CURL *c = global_ok ? curl_easy_init() : NULL;
 	if (!c) {
 		error("%s: cannot start an HTTP client (libcurl)", shown);
@@ -176,6 +235,12 @@ struct chhttp *chhttp_new(const char *base, const char *database, const char *sh
 	return h;
 }
 
+void chhttp_set_settings(struct chhttp *h, const char *extra)
+{
+	free(h->extra);
+	h->extra = extra ? xstrdup(extra) : NULL;
+}
+
 void chhttp_free(struct chhttp *h)
 {
 	if (!h)
@@ -184,17 +249,20 @@ void chhttp_free(struct chhttp *h)
 	free(h->base);
 	free(h->db);
 	free(h->shown);
+	free(h->extra);
 	free(h);
 }
 
-int chhttp_run(struct chhttp *h, const char *what, const char *sql, const struct chbuf *data, struct chbuf *out,
-	       int use_db)
+static int request(struct chhttp *h, const char *what, const char *sql, const struct chbuf *data, const char *ext_name,
+		   const char *ext_structure, struct chbuf *out, int use_db)
 {
 	struct chbuf url = { 0 }, reply = { 0 };
 	chbuf_put(&url, h->base, strlen(h->base));
 	/* Each insert is one block: it lands whole or not at all. */
 	static const char settings[] = "?max_insert_block_size=1000000000&decimal_check_overflow=1";
 	chbuf_put(&url, settings, sizeof settings - 1);
+	if (h->extra)
+		chbuf_put(&url, h->extra, strlen(h->extra));
 	if (use_db) {
 		chbuf_put(&url, "&database=", 10);
 		chbuf_put(&url, h->db, strlen(h->db));
@@ -205,6 +273,16 @@ int chhttp_run(struct chhttp *h, const char *what, const char *sql, const struct
 		chbuf_put(&url, q, strlen(q));
 		curl_free(q);
 	}
+	if (ext_name) {   /* external data: its name and structure as URL parameters, the rows as a form part */
+		char *q = curl_easy_escape(h->c, ext_structure, 0);
+		chbuf_put(&url, "&", 1);
+		chbuf_put(&url, ext_name, strlen(ext_name));
+		chbuf_put(&url, "_format=RowBinary&", 18);
+		chbuf_put(&url, ext_name, strlen(ext_name));
+		chbuf_put(&url, "_structure=", 11);
+		chbuf_put(&url, q, strlen(q));
+		curl_free(q);
+	}
 	chbuf_put(&url, "", 1);
 	CURL *c = h->c;
 	curl_easy_reset(c);
@@ -212,7 +290,15 @@ int chhttp_run(struct chhttp *h, const char *what, const char *sql, const struct
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
-	if (data) {
+	curl_mime *mime = NULL;
+	if (ext_name) {
+		mime = curl_mime_init(c);
+		curl_mimepart *part = curl_mime_addpart(mime);
+		curl_mime_name(part, ext_name);
+		curl_mime_filename(part, ext_name);
+		curl_mime_data(part, data->n ? (const char *)data->p : "", data->n);
+		curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+	} else if (data) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, data->n ? (char *)data->p : "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)data->n);
 	} else {
@@ -221,12 +307,25 @@ int chhttp_run(struct chhttp *h, const char *what, const char *sql, const struct
 	}
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out ? out : &reply);
-	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/octet-stream");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	struct curl_slist *hdr = ext_name ? NULL : curl_slist_append(NULL, "Content-Type: application/octet-stream");
+	if (hdr)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	CURLcode rc = curl_easy_perform(c);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* AICOST_CH_TRACE=1: each statement's time and sizes on stderr (what a slow command spends its time on). */
+	static int trace = -1;
+	if (trace < 0)
+		trace = getenv("AICOST_CH_TRACE") && *getenv("AICOST_CH_TRACE") == '1';
+	if (trace)
+		fprintf(stderr, "aicost: clickhouse: %8.1f ms  sent %zu  got %zu  %s: %.100s\n",
+			(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+			data ? data->n : strlen(sql), (out ? out : &reply)->n, what, sql);
 	long status = 0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	curl_slist_free_all(hdr);
+	curl_mime_free(mime);
 	chbuf_free(&url);
 	int ret = 0;
 	if (rc != CURLE_OK) {
@@ -241,4 +340,16 @@ int chhttp_run(struct chhttp *h, const char *what, const char *sql, const struct
 	}
 	chbuf_free(&reply);
 	return ret;
+}
+
+int chhttp_run(struct chhttp *h, const char *what, const char *sql, const struct chbuf *data, struct chbuf *out,
+	       int use_db)
+{
+	return request(h, what, sql, data, NULL, NULL, out, use_db);
+}
+
+int chhttp_run_ext(struct chhttp *h, const char *what, const char *sql, const char *name, const char *structure,
+		   const struct chbuf *rows, struct chbuf *out)
+{
+	return request(h, what, sql, rows, name, structure, out, 1);
 }

@@ -377,9 +377,10 @@ static int sq_restate(struct store *s, uint32_t pid, int64_t sid, int64_t batch,
 		" (SELECT id FROM source WHERE id != ?2 AND batch != ?3)",
 		"DELETE FROM seg WHERE period_id = ?1 AND source_id IN"
 		" (SELECT id FROM source WHERE id != ?2 AND batch != ?3)",
-		/* A source none of whose rows remain has been replaced. */
+		/* A source none of whose rows remain has been replaced (only bills and usage have rows in seg). */
 		"UPDATE source SET status = 'replaced' WHERE id != ?2 AND batch != ?3 AND status = 'active'"
-		" AND NOT EXISTS (SELECT 1 FROM seg WHERE seg.source_id = source.id) AND rows_accepted > 0",
+		" AND NOT EXISTS (SELECT 1 FROM seg WHERE seg.source_id = source.id) AND rows_accepted > 0"
+		" AND kind IN ('focus', 'llm')",
 	};
 	*deleted = 0;
 	for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {

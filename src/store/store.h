@@ -247,12 +247,22 @@ struct store_ops {
 	/* ---- scale-out: ClickHouse ---- */
 	/*
 	 * Optional (NULL: callers use daily_scan). The sums of amount column
-	 * `amt` per (time bucket, line) over rows with from <= day <= to,
-	 * computed by the backend: grain is STORE_GRAIN_*, and cb gets the
-	 * bucket's first day (`from` for STORE_GRAIN_ALL). Weeks start on Monday.
+	 * `amt` over rows with from <= day <= to per (time bucket, class of
+	 * lines), computed by the backend: line_ids[i] belongs to class cls[i]
+	 * (n pairs; lines not listed count for nothing); grain is
+	 * STORE_GRAIN_*, and cb gets (the bucket's first day - `from` for
+	 * STORE_GRAIN_ALL -, class, sum). Weeks start on Monday. Report rows
+	 * come back, not lines.
 	 */
-	int (*daily_agg)(struct store *s, int32_t from, int32_t to, int amt, int grain,
-			 int (*cb)(void *arg, int32_t day, uint32_t line_id, money_t v), void *arg);
+	int (*daily_agg_cls)(struct store *s, int32_t from, int32_t to, int amt, int grain, const uint32_t *line_ids,
+			     const uint32_t *cls, size_t n, int (*cb)(void *arg, int32_t day, uint32_t cls, money_t v),
+			     void *arg);
+	/*
+	 * Optional (NULL: the ledger is a file, watch it). A short text that
+	 * changes whenever a commit changes what readers see (`aicost serve`
+	 * keys its cache and snapshots on it); 0 or -1 after reporting.
+	 */
+	int (*version)(struct store *s, char *out, size_t n);
 };
 
 struct store {

@@ -1,39 +1,50 @@
 #!/bin/bash
-# The golden CLI cases of the ledger, report, anomaly and forecast
-# commands, run again with the ledger on a real clickhouse-server
+# The golden CLI cases of every command that reads or writes the ledger,
+# run again with the ledger on a real clickhouse-server
 # (scripts/clickhouse-test.sh starts a throwaway one on loopback and stops
 # it afterwards), each case in a fresh database. The expected output is the
 # same file the SQLite run compares with: outputs must be identical byte for
-# byte. (GPU telemetry, business metrics and alert state are not on
-# ClickHouse yet, so side-by-side, gpu-*, metrics-csv and unit-cost are not
-# in the list.) Skipped (exit 0, with a message) when clickhouse-server is not
-# installed. CASES="a b" runs only those cases.
+# byte. Skipped (exit 0, with a message) when clickhouse-server is not
+# installed. CASES="a b" runs only those cases; CH_CLUSTER=NAME and
+# CH_PORT=PORT run them against a server already started (with that cluster
+# in its remote_servers) in the Distributed layout (test_clickhouse_cluster.sh).
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${AICOST_BIN:-$root/aicost}
-# Cases whose commands only use areas the ClickHouse ledger has (docs/clickhouse.md).
+# Every case that opens a ledger (the others - validate, help, usage and config errors - never do).
 cases=${CASES:-"ingest-sample ingest-rejects ingest-spec-examples ingest-compressed report-alloc report-sample-json
 	report-where-csv chargeback realloc-config anomalies-ledger anomalies-sample-json anomalies-team-driver
-	forecast-ledger forecast-scenario budgets-none budgets-sample budgets-forecast carbon-sample llm-anthropic
-	llm-bad-files llm-focus-report llm-jsonl-unpriced llm-openai llm-prices-config llm-reconcile"}
+	anomalies-errors forecast-ledger forecast-scenario forecast-errors budgets-none budgets-sample budgets-forecast
+	check-pass check-sample check-bad-policy carbon-sample carbon-gpu-measured llm-anthropic llm-bad-files
+	llm-focus-report llm-jsonl-unpriced llm-openai llm-prices-config llm-reconcile metrics-csv unit-cost
+	gpu-ingest-formats gpu-join-cost gpu-errors side-by-side recommend-commitment-math recommend-errors
+	recommend-estate-json recommend-table-actions"}
 srv=$(mktemp -d /tmp/aicost-ch.XXXXXX)
-port=$("$root/scripts/clickhouse-test.sh" start "$srv/ch")
-st=$?
-if [ $st = 77 ]; then
-	echo "clickhouse golden: SKIP (clickhouse-server not installed; scripts/install-deps.sh installs it)"
-	rm -rf "$srv"
-	exit 0
+if [ -n "${CH_PORT:-}" ]; then
+	port=$CH_PORT
+	trap 'rm -rf "$srv"' EXIT
+else
+	port=$("$root/scripts/clickhouse-test.sh" start "$srv/ch")
+	st=$?
+	if [ $st = 77 ]; then
+		echo "clickhouse golden: SKIP (clickhouse-server not installed; scripts/install-deps.sh installs it)"
+		rm -rf "$srv"
+		exit 0
+	fi
+	[ $st = 0 ] || { echo "clickhouse golden: FAIL: the server did not start"; rm -rf "$srv"; exit 1; }
+	trap '"$root/scripts/clickhouse-test.sh" stop "$srv/ch"; rm -rf "$srv"' EXIT
 fi
-[ $st = 0 ] || { echo "clickhouse golden: FAIL: the server did not start"; rm -rf "$srv"; exit 1; }
-trap '"$root/scripts/clickhouse-test.sh" stop "$srv/ch"; rm -rf "$srv"' EXIT
+param=
+[ -n "${CH_CLUSTER:-}" ] && param="?cluster=$CH_CLUSTER"
+label=clickhouse${CH_CLUSTER:+ ($CH_CLUSTER)}
 mkdir -p "$srv/bin"
 ln -s "$bin" "$srv/bin/aicost"
 pass=0 fail=0
 for name in $cases; do
 	c="$root/tests/cli/cases/$name"
-	[ -f "$c/cmd" ] || { echo "FAIL clickhouse/$name: no such golden case"; fail=$((fail + 1)); continue; }
+	[ -f "$c/cmd" ] || { echo "FAIL $label/$name: no such golden case"; fail=$((fail + 1)); continue; }
 	work=$(mktemp -d "$srv/w.XXXXXX")
-	db="clickhouse://127.0.0.1:$port/g_${name//-/_}"
+	db="clickhouse://127.0.0.1:$port/g_${name//-/_}$param"
 	(cd "$work" && env -u AICOST_CONFIG AICOST_DB="$db" PATH="$srv/bin:$PATH" DATA="$root/tests/data" CASE="$c" \
 		TZ=UTC LC_ALL=C bash -e "$c/cmd" >"$work/.stdout" 2>"$work/.stderr" </dev/null)
 	got=$?
@@ -43,10 +54,10 @@ for name in $cases; do
 		pass=$((pass + 1))
 	else
 		fail=$((fail + 1))
-		echo "FAIL clickhouse/$name: exit $got (want $want)"
+		echo "FAIL $label/$name: exit $got (want $want)"
 		diff -u "$c/stdout" "$work/.stdout" | head -30
 		echo "--- stderr:"; head -10 "$work/.stderr"
 	fi
 done
-echo "clickhouse golden: $pass passed, $fail failed"
+echo "$label golden: $pass passed, $fail failed"
 [ "$fail" = 0 ]
