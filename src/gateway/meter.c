@@ -87,16 +87,42 @@ void meter_usage_obj(const struct js_span *usage, int anthropic, struct gw_usage
 		u->found = 1;
 }
 
+/*
+ * The body is relayed as it is, so only what is read from it is validated:
+ * its top level is walked for structure (an object whose members end where
+ * it ends), and the usage object and service_tier string are checked
+ * strictly before they are read. Validating a whole completion (often
+ * pretty-printed, kilobytes of content) cost more than the rest of the
+ * metering together.
+ */
 int meter_body(const char *p, size_t n, int anthropic, struct gw_usage *u)
 {
-	static const char *const keys[] = { "usage", "service_tier" };
-	struct js_span v[2], us;
-	if (js_top_members(p, n, METER_DEPTH, keys, 2, v) < 0)
+	struct js_span root = { p, n, JS_OBJ, 0 }, k, v, us = { 0 }, tier = { 0 };
+	struct js_iter it;
+	while (root.n && (*root.p == ' ' || *root.p == '\t' || *root.p == '\n' || *root.p == '\r'))
+		root.p++, root.n--;
+	while (root.n && (root.p[root.n - 1] == ' ' || root.p[root.n - 1] == '\t' || root.p[root.n - 1] == '\n' ||
+			  root.p[root.n - 1] == '\r'))
+		root.n--;
+	if (root.n < 2 || root.p[0] != '{' || root.p[root.n - 1] != '}')
 		return -1;
-	us = v[0];
+	js_iter_init(&it, &root);
+	while (js_obj_next(&it, &k, &v)) {
+		if (js_str_eq(&k, "usage"))
+			us = v;
+		else if (js_str_eq(&k, "service_tier"))
+			tier = v;
+	}
+	while (it.p < it.end && (*it.p == ' ' || *it.p == '\t' || *it.p == '\n' || *it.p == '\r'))
+		it.p++;
+	if (it.p != it.end)
+		return -1;
 	if (us.t != JS_OBJ)
 		return 0;
-	meter_tier(&v[1], u);
+	if (js_validate(us.p, us.n, METER_DEPTH, NULL, NULL) < 0)
+		return -1;
+	if (tier.t == JS_STR && js_validate(tier.p - 1, tier.n + 2, 1, NULL, NULL) == 0)
+		meter_tier(&tier, u);
 	meter_usage_obj(&us, anthropic, u);
 	return u->found;
 }
