@@ -13,6 +13,7 @@
 #   GW_RPS=3000 GW_DURATION=10 bench/run-gw-cpu.sh
 #   GW_PERF=1 bench/run-gw-cpu.sh   # also `perf record -g` of the gateway -> bench/data/gw-cpu/perf.data
 #   GW_SEGMENT=... overrides spool.segment_records (default: the config's 100,000)
+#   GW_BUSY_POLL=US sets gateway.busy_poll (microseconds)
 #
 # Scratch files go to bench/data/gw-cpu (git-ignored), removed at the start of the next run.
 set -u
@@ -44,6 +45,9 @@ stub_addr=$(sed -n 's/^listening //p' "$work/stub.listen")
 hash=$("$aicost" gateway --hash-key "$VKEY")
 sed -e "s|@STUB@|http://$stub_addr|g" -e "s|@LISTEN@|127.0.0.1:0|g" -e "s|@WORK@|$work|g" \
 	-e "s|@VKEY_HASH@|$hash|g" "$root/bench/gateway/aicost-gateway.yaml" >"$work/aicost.yaml"
+if [ -n "${GW_BUSY_POLL:-}" ]; then
+	sed -i "s|^  max_connections: .*|&\n  busy_poll: $GW_BUSY_POLL|" "$work/aicost.yaml"
+fi
 if [ -n "${GW_SEGMENT:-}" ]; then
 	sed -i "s|^    dir: \"$work/spool\"|&\n    segment_records: $GW_SEGMENT|" "$work/aicost.yaml"
 fi

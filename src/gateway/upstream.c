@@ -48,7 +48,10 @@ struct gw_upstreams {
 	int in_check;
 	struct sock **socks;         /* by descriptor */
 	size_t nsocks;
+	double last_start;           /* gw_mono() of the last up_start */
 };
+
+double gw_mono(void);
 
 static void check_done(struct gw_upstreams *u)
 {
@@ -291,6 +294,7 @@ int up_start(struct gw_upstreams *u, struct up_xfer *x)
 	if (curl_multi_add_handle(u->multi, x->easy) != CURLM_OK)
 		return -1;
 	x->active = 1;
+	u->last_start = gw_mono();
 	/*
 	 * Kick it now rather than on curl's 0 ms timer a loop turn later: the
 	 * request goes out (or the connection starts) in this turn. Finished
@@ -316,4 +320,9 @@ void up_cancel(struct gw_upstreams *u, struct up_xfer *x)
 int up_running(const struct gw_upstreams *u)
 {
 	return u->running;
+}
+
+double up_last_start(const struct gw_upstreams *u)
+{
+	return u->last_start;
 }
