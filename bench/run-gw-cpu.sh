@@ -46,7 +46,11 @@ hash=$("$aicost" gateway --hash-key "$VKEY")
 sed -e "s|@STUB@|http://$stub_addr|g" -e "s|@LISTEN@|127.0.0.1:0|g" -e "s|@WORK@|$work|g" \
 	-e "s|@VKEY_HASH@|$hash|g" "$root/bench/gateway/aicost-gateway.yaml" >"$work/aicost.yaml"
 if [ -n "${GW_BUSY_POLL:-}" ]; then
-	sed -i "s|^  max_connections: .*|&\n  busy_poll: $GW_BUSY_POLL|" "$work/aicost.yaml"
+	if grep -q '^  busy_poll:' "$work/aicost.yaml"; then
+		sed -i "s|^  busy_poll: .*|  busy_poll: $GW_BUSY_POLL|" "$work/aicost.yaml"
+	else
+		sed -i "s|^  max_connections: .*|&\n  busy_poll: $GW_BUSY_POLL|" "$work/aicost.yaml"
+	fi
 fi
 if [ -n "${GW_SEGMENT:-}" ]; then
 	sed -i "s|^    dir: \"$work/spool\"|&\n    segment_records: $GW_SEGMENT|" "$work/aicost.yaml"

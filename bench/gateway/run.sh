@@ -109,6 +109,14 @@ start_aicost() {
 	hash=$("$aicost" gateway --hash-key "$VKEY") || { echo "skip aicost: --hash-key failed"; return 1; }
 	sed -e "s|@STUB@|http://$stub_addr|g" -e "s|@LISTEN@|127.0.0.1:$port|g" -e "s|@WORK@|$work/aicost|g" \
 		-e "s|@VKEY_HASH@|$hash|g" "$root/bench/gateway/aicost-gateway.yaml" >"$work/aicost/aicost.yaml"
+	# GW_BUSY_POLL=US overrides gateway.busy_poll (0 turns it off), for comparisons.
+	if [ -n "${GW_BUSY_POLL:-}" ]; then
+		if grep -q '^  busy_poll:' "$work/aicost/aicost.yaml"; then
+			sed -i "s|^  busy_poll: .*|  busy_poll: $GW_BUSY_POLL|" "$work/aicost/aicost.yaml"
+		else
+			sed -i "s|^  max_connections: .*|&\n  busy_poll: $GW_BUSY_POLL|" "$work/aicost/aicost.yaml"
+		fi
+	fi
 	BENCH_UPSTREAM_KEY=$KEY "$aicost" --config "$work/aicost/aicost.yaml" --db "$work/aicost/ledger.db" --quiet \
 		gateway --listen "127.0.0.1:$port" >"$work/aicost/out" 2>"$work/aicost/err" &
 	tpid=$!
