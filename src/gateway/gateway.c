@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +85,14 @@ static void run_loop(struct gw *g)
 	}
 	for (;;) {
 		int spin = up_running(g->up) > 0 && gw_mono() - up_last_start(g->up) < busy;
+		/*
+		 * Each polling turn first offers the CPU to whatever is runnable
+		 * on it: the scheduler often wakes the upstream (a local process)
+		 * on the CPU that sent it the request, and a loop that kept the
+		 * CPU would make that upstream wait for it.
+		 */
+		if (spin)
+			sched_yield();
 		if (event_base_loop(g->base, spin ? EVLOOP_ONCE | EVLOOP_NONBLOCK : EVLOOP_ONCE) < 0)
 			break;
 		if (event_base_got_break(g->base) || event_base_got_exit(g->base))
