@@ -451,14 +451,24 @@ size_t px_on_header(char *p, size_t sz, size_t nit, void *arg)
 			if (r->timer_on)
 				px_arm(r, cur_up(r)->idle_timeout_s);
 		}
-	} else if (n > 13 && !strncasecmp(p, "content-type:", 13)) {
-		copy_hval(p, n, 13, r->ctype, sizeof r->ctype);
-	} else if (n > 12 && !strncasecmp(p, "retry-after:", 12)) {
-		copy_hval(p, n, 12, r->retry_after, sizeof r->retry_after);
-	} else if (n > 13 && !strncasecmp(p, "x-request-id:", 13)) {
-		copy_hval(p, n, 13, r->up_reqid, sizeof r->up_reqid);
-	} else if (n > 11 && !strncasecmp(p, "request-id:", 11) && !r->up_reqid[0]) {
-		copy_hval(p, n, 11, r->up_reqid, sizeof r->up_reqid);
+	} else {
+		/* Most headers are none of these: their first letter says so. */
+		switch (p[0] | 0x20) {
+		case 'c':
+			if (n > 13 && !strncasecmp(p, "content-type:", 13))
+				copy_hval(p, n, 13, r->ctype, sizeof r->ctype);
+			break;
+		case 'r':
+			if (n > 12 && !strncasecmp(p, "retry-after:", 12))
+				copy_hval(p, n, 12, r->retry_after, sizeof r->retry_after);
+			else if (n > 11 && !strncasecmp(p, "request-id:", 11) && !r->up_reqid[0])
+				copy_hval(p, n, 11, r->up_reqid, sizeof r->up_reqid);
+			break;
+		case 'x':
+			if (n > 13 && !strncasecmp(p, "x-request-id:", 13))
+				copy_hval(p, n, 13, r->up_reqid, sizeof r->up_reqid);
+			break;
+		}
 	}
 	return n;
 }
