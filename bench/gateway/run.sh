@@ -5,6 +5,9 @@
 # and the same stand-in upstream (tests/upstream/llm_stub):
 #   direct   the load generator talks to llm_stub itself;
 #   aicost   through `aicost gateway` (config: bench/gateway/aicost-gateway.yaml);
+#   aicost_busy  the same with gateway.busy_poll: GW_BUSY_US (100) microseconds
+#            (the loop polls without sleeping while an upstream answer is due;
+#            docs/gateway.md, "Performance");
 #   portkey  through Portkey's open-source gateway (npm @portkey-ai/gateway,
 #            installed into bench/gateway/node_modules from package-lock.json),
 #            pointed at the stub as an OpenAI-compatible custom host.
@@ -41,7 +44,7 @@ ROUNDS=${GW_ROUNDS:-3}
 CHUNK_MS=${GW_CHUNK_MS:-100}
 STREAMS=${GW_STREAMS:-1000}
 IDLE=${GW_IDLE:-10000}
-TARGETS=${GW_TARGETS:-direct aicost portkey}
+TARGETS=${GW_TARGETS:-direct aicost aicost_busy portkey}
 out=$root/bench/out/gateway
 work=$root/bench/data/gateway # spool, ledger, logs (git-ignored)
 load=$root/$BUILD/bench/gw_load
@@ -96,35 +99,40 @@ start_direct() {
 	tpid=$stub_pid
 }
 
-start_aicost() {
-	[ -x "$aicost" ] || { echo "skip aicost: $aicost not built"; return 1; }
+# aicost with its default config (start_aicost) or with gateway.busy_poll on
+# (start_aicost_busy: GW_BUSY_US microseconds, default 100), each in its own
+# scratch directory, so one run compares the two.
+start_aicost_in() { # NAME BUSY_US (empty: the config as it is)
+	local name=$1 busy=$2
+	[ -x "$aicost" ] || { echo "skip $name: $aicost not built"; return 1; }
 	if "$aicost" gateway --help 2>&1 | grep -qi 'not built'; then
-		echo "skip aicost: 'aicost gateway' is not built yet"
+		echo "skip $name: 'aicost gateway' is not built yet"
 		return 1
 	fi
-	local port
+	local port dir=$work/$name
 	port=$(free_port)
-	rm -rf "$work/aicost" && mkdir -p "$work/aicost"
+	rm -rf "$dir" && mkdir -p "$dir"
 	local hash
-	hash=$("$aicost" gateway --hash-key "$VKEY") || { echo "skip aicost: --hash-key failed"; return 1; }
-	sed -e "s|@STUB@|http://$stub_addr|g" -e "s|@LISTEN@|127.0.0.1:$port|g" -e "s|@WORK@|$work/aicost|g" \
-		-e "s|@VKEY_HASH@|$hash|g" "$root/bench/gateway/aicost-gateway.yaml" >"$work/aicost/aicost.yaml"
-	# GW_BUSY_POLL=US overrides gateway.busy_poll (0 turns it off), for comparisons.
-	if [ -n "${GW_BUSY_POLL:-}" ]; then
-		if grep -q '^  busy_poll:' "$work/aicost/aicost.yaml"; then
-			sed -i "s|^  busy_poll: .*|  busy_poll: $GW_BUSY_POLL|" "$work/aicost/aicost.yaml"
+	hash=$("$aicost" gateway --hash-key "$VKEY") || { echo "skip $name: --hash-key failed"; return 1; }
+	sed -e "s|@STUB@|http://$stub_addr|g" -e "s|@LISTEN@|127.0.0.1:$port|g" -e "s|@WORK@|$dir|g" \
+		-e "s|@VKEY_HASH@|$hash|g" "$root/bench/gateway/aicost-gateway.yaml" >"$dir/aicost.yaml"
+	if [ -n "$busy" ]; then
+		if grep -q '^  busy_poll:' "$dir/aicost.yaml"; then
+			sed -i "s|^  busy_poll: .*|  busy_poll: $busy|" "$dir/aicost.yaml"
 		else
-			sed -i "s|^  max_connections: .*|&\n  busy_poll: $GW_BUSY_POLL|" "$work/aicost/aicost.yaml"
+			sed -i "s|^  max_connections: .*|&\n  busy_poll: $busy|" "$dir/aicost.yaml"
 		fi
 	fi
-	BENCH_UPSTREAM_KEY=$KEY "$aicost" --config "$work/aicost/aicost.yaml" --db "$work/aicost/ledger.db" --quiet \
-		gateway --listen "127.0.0.1:$port" >"$work/aicost/out" 2>"$work/aicost/err" &
+	BENCH_UPSTREAM_KEY=$KEY "$aicost" --config "$dir/aicost.yaml" --db "$dir/ledger.db" --quiet \
+		gateway --listen "127.0.0.1:$port" >"$dir/out" 2>"$dir/err" &
 	tpid=$!
 	pids+=("$tpid")
 	url=http://127.0.0.1:$port/v1/chat/completions
 	hdrs=(-H "Authorization: Bearer $VKEY")
-	wait_http "http://127.0.0.1:$port/metrics" || { echo "skip aicost: it did not start: $(tail -n 3 "$work/aicost/err")"; return 1; }
+	wait_http "http://127.0.0.1:$port/metrics" || { echo "skip $name: it did not start: $(tail -n 3 "$dir/err")"; return 1; }
 }
+start_aicost() { start_aicost_in aicost ""; }
+start_aicost_busy() { start_aicost_in aicost_busy "${GW_BUSY_US:-100}"; }
 
 start_portkey() {
 	[ -f "$portkey_js" ] || (cd "$root/bench/gateway" && npm ci --no-audit --no-fund >/dev/null 2>&1)
