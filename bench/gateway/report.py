@@ -84,6 +84,8 @@ def rate_table(kind, rate):
     print()
 
 
+if os.environ.get("GW_PLACEMENT"):
+    print(f"_{os.environ['GW_PLACEMENT']}_\n")
 rate_table("rate", rps)
 rate_table("low", low_rps)
 
