@@ -71,11 +71,17 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 /*
  * The event loop. With gateway.busy_poll, for that long after a request
  * was handed to an upstream (while any transfer is in flight) the loop
- * polls for events without sleeping: a fast upstream's answer is picked up
- * without the wake-up of a sleeping thread, which on virtual machines costs
- * tens of microseconds. The CPU spent is bounded by requests/s x busy_poll;
- * off by default (docs/gateway.md, "Performance").
+ * polls for events without sleeping, when requests are few: a fast
+ * upstream's answer is then picked up without the wake-up of a sleeping
+ * thread, which on virtual machines costs tens of microseconds. Only below
+ * BUSY_MAX_RATE requests a second (by the moving average of the time
+ * between them), so it spends at most BUSY_MAX_RATE x busy_poll of CPU (10%
+ * of a core at 100 us); busier, the loop is rarely idle long enough to
+ * sleep, and polling would take the CPU from the processes it waits for.
+ * Off by default (docs/gateway.md, "Performance").
  */
+#define BUSY_MAX_RATE 1000.0
+
 static void run_loop(struct gw *g)
 {
 	double busy = g->conf->busy_poll_s;
@@ -84,7 +90,8 @@ static void run_loop(struct gw *g)
 		return;
 	}
 	for (;;) {
-		int spin = up_running(g->up) > 0 && gw_mono() - up_last_start(g->up) < busy;
+		double gap = up_start_gap(g->up);
+		int spin = up_running(g->up) > 0 && gap * BUSY_MAX_RATE >= 1.0 && gw_mono() - up_last_start(g->up) < busy;
 		/*
 		 * Each polling turn first offers the CPU to whatever is runnable
 		 * on it: the scheduler often wakes the upstream (a local process)

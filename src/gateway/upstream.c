@@ -49,6 +49,7 @@ struct gw_upstreams {
 	struct sock **socks;         /* by descriptor */
 	size_t nsocks;
 	double last_start;           /* gw_mono() of the last up_start */
+	double gap_avg;              /* moving average of the time between up_starts (s) */
 };
 
 double gw_mono(void);
@@ -294,7 +295,12 @@ int up_start(struct gw_upstreams *u, struct up_xfer *x)
 	if (curl_multi_add_handle(u->multi, x->easy) != CURLM_OK)
 		return -1;
 	x->active = 1;
-	u->last_start = gw_mono();
+	double now = gw_mono();
+	if (u->last_start > 0) {
+		double gap = now - u->last_start;
+		u->gap_avg = u->gap_avg > 0 ? 0.875 * u->gap_avg + 0.125 * gap : gap;
+	}
+	u->last_start = now;
 	/*
 	 * Kick it now rather than on curl's 0 ms timer a loop turn later: the
 	 * request goes out (or the connection starts) in this turn. Finished
@@ -325,4 +331,9 @@ int up_running(const struct gw_upstreams *u)
 double up_last_start(const struct gw_upstreams *u)
 {
 	return u->last_start;
+}
+
+double up_start_gap(const struct gw_upstreams *u)
+{
+	return u->gap_avg;
 }
