@@ -5,8 +5,8 @@
 # and the same stand-in upstream (tests/upstream/llm_stub):
 #   direct   the load generator talks to llm_stub itself;
 #   aicost   through `aicost gateway` (config: bench/gateway/aicost-gateway.yaml);
-#   aicost_busy  the same with gateway.busy_poll: GW_BUSY_US (100) microseconds
-#            (the loop polls without sleeping while an upstream answer is due;
+#   aicost_busy  the same with gateway.busy_poll: GW_BUSY_US (300) microseconds
+#            (while traffic flows the loop polls instead of sleeping;
 #            docs/gateway.md, "Performance");
 #   portkey  through Portkey's open-source gateway (npm @portkey-ai/gateway,
 #            installed into bench/gateway/node_modules from package-lock.json),
@@ -118,7 +118,7 @@ start_direct() {
 }
 
 # aicost with its default config (start_aicost) or with gateway.busy_poll on
-# (start_aicost_busy: GW_BUSY_US microseconds, default 100), each in its own
+# (start_aicost_busy: GW_BUSY_US microseconds, default 300), each in its own
 # scratch directory, so one run compares the two.
 start_aicost_in() { # NAME BUSY_US (empty: the config as it is)
 	local name=$1 busy=$2
@@ -150,7 +150,7 @@ start_aicost_in() { # NAME BUSY_US (empty: the config as it is)
 	wait_http "http://127.0.0.1:$port/metrics" || { echo "skip $name: it did not start: $(tail -n 3 "$dir/err")"; return 1; }
 }
 start_aicost() { start_aicost_in aicost ""; }
-start_aicost_busy() { start_aicost_in aicost_busy "${GW_BUSY_US:-100}"; }
+start_aicost_busy() { start_aicost_in aicost_busy "${GW_BUSY_US:-300}"; }
 
 start_portkey() {
 	[ -f "$portkey_js" ] || (cd "$root/bench/gateway" && npm ci --no-audit --no-fund >/dev/null 2>&1)

@@ -69,19 +69,17 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /*
- * The event loop. With gateway.busy_poll, for that long after a request
- * was handed to an upstream (while any transfer is in flight) the loop
- * polls for events without sleeping, when requests are few: a fast
- * upstream's answer is then picked up without the wake-up of a sleeping
- * thread, which on virtual machines costs tens of microseconds. Only below
- * BUSY_MAX_RATE requests a second (by the moving average of the time
- * between them), so it spends at most BUSY_MAX_RATE x busy_poll of CPU (10%
- * of a core at 100 us); busier, the loop is rarely idle long enough to
- * sleep, and polling would take the CPU from the processes it waits for.
- * Off by default (docs/gateway.md, "Performance").
+ * The event loop. With gateway.busy_poll, while the gateway has had client
+ * or upstream I/O in the last busy_poll seconds, the loop polls for events
+ * without sleeping: under load its thread keeps a core instead of sleeping
+ * between events, so neither a client's request nor an upstream's answer
+ * has to wake it (on virtual machines, waking a sleeping vCPU costs tens of
+ * microseconds, more than the gateway's own work on a request). Each turn
+ * first yields the CPU, so a process the scheduler put on the same CPU (a
+ * local upstream, the client) runs at once. Costs: up to one core while
+ * traffic flows, nothing when idle. Off by default (docs/gateway.md,
+ * "Performance").
  */
-#define BUSY_MAX_RATE 1000.0
-
 static void run_loop(struct gw *g)
 {
 	double busy = g->conf->busy_poll_s;
@@ -90,14 +88,8 @@ static void run_loop(struct gw *g)
 		return;
 	}
 	for (;;) {
-		double gap = up_start_gap(g->up);
-		int spin = up_running(g->up) > 0 && gap * BUSY_MAX_RATE >= 1.0 && gw_mono() - up_last_start(g->up) < busy;
-		/*
-		 * Each polling turn first offers the CPU to whatever is runnable
-		 * on it: the scheduler often wakes the upstream (a local process)
-		 * on the CPU that sent it the request, and a loop that kept the
-		 * CPU would make that upstream wait for it.
-		 */
+		double last = g->last_io > up_last_io(g->up) ? g->last_io : up_last_io(g->up);
+		int spin = gw_mono() - last < busy;
 		if (spin)
 			sched_yield();
 		if (event_base_loop(g->base, spin ? EVLOOP_ONCE | EVLOOP_NONBLOCK : EVLOOP_ONCE) < 0)

@@ -84,6 +84,7 @@ struct gw {
 	struct timeval common_idle;  /* libevent common timeout for idle connections */
 	const struct timeval *idle_tv;
 	int stopping;
+	double last_io;              /* gw_mono() of the last client read (gateway.busy_poll) */
 };
 
 /* ---- server.c: connections ---- */

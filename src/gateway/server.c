@@ -319,6 +319,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->closed)
 		return;
+	if (g->conf->busy_poll_s > 0)
+		g->last_io = gw_mono();
 	/* Pipelined input left from the last response first. */
 	if (c->in_len && !c->req) {
 		process(c, c->in, c->in_len);

@@ -48,8 +48,7 @@ struct gw_upstreams {
 	int in_check;
 	struct sock **socks;         /* by descriptor */
 	size_t nsocks;
-	double last_start;           /* gw_mono() of the last up_start */
-	double gap_avg;              /* moving average of the time between up_starts (s) */
+	double last_io;              /* gw_mono() of the last upstream socket event or request start */
 };
 
 double gw_mono(void);
@@ -90,6 +89,7 @@ static void event_cb(evutil_socket_t fd, short kind, void *arg)
 		return;
 	}
 	int action = (kind & EV_READ ? CURL_CSELECT_IN : 0) | (kind & EV_WRITE ? CURL_CSELECT_OUT : 0);
+	u->last_io = gw_mono();
 	curl_multi_socket_action(u->multi, fd, action, &u->running);
 	check_done(u);
 }
@@ -295,12 +295,7 @@ int up_start(struct gw_upstreams *u, struct up_xfer *x)
 	if (curl_multi_add_handle(u->multi, x->easy) != CURLM_OK)
 		return -1;
 	x->active = 1;
-	double now = gw_mono();
-	if (u->last_start > 0) {
-		double gap = now - u->last_start;
-		u->gap_avg = u->gap_avg > 0 ? 0.875 * u->gap_avg + 0.125 * gap : gap;
-	}
-	u->last_start = now;
+	u->last_io = gw_mono();
 	/*
 	 * Kick it now rather than on curl's 0 ms timer a loop turn later: the
 	 * request goes out (or the connection starts) in this turn. Finished
@@ -328,12 +323,7 @@ int up_running(const struct gw_upstreams *u)
 	return u->running;
 }
 
-double up_last_start(const struct gw_upstreams *u)
+double up_last_io(const struct gw_upstreams *u)
 {
-	return u->last_start;
-}
-
-double up_start_gap(const struct gw_upstreams *u)
-{
-	return u->gap_avg;
+	return u->last_io;
 }
