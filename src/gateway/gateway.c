@@ -74,7 +74,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
  * without sleeping: under load its thread keeps a core instead of sleeping
  * between events, so neither a client's request nor an upstream's answer
  * has to wake it (on virtual machines, waking a sleeping vCPU costs tens of
- * microseconds, more than the gateway's own work on a request). Each turn
+ * microseconds, about half the gateway's own work on a request). Each turn
  * first yields the CPU, so a process the scheduler put on the same CPU (a
  * local upstream, the client) runs at once. Costs: up to one core while
  * traffic flows, nothing when idle. Off by default (docs/gateway.md,
