@@ -18,7 +18,8 @@ import sys
 
 out, rps, streams, idle, dur, rounds, chunk_ms, low_rps = sys.argv[1:9]
 rounds = int(rounds)
-TARGETS = ("direct", "aicost", "portkey")
+TARGETS = ("direct", "aicost", "aicost_busy", "portkey")
+AICOSTS = ("aicost", "aicost_busy")
 
 
 def load(name):
@@ -83,6 +84,8 @@ def rate_table(kind, rate):
     print()
 
 
+if os.environ.get("GW_PLACEMENT"):
+    print(f"_{os.environ['GW_PLACEMENT']}_\n")
 rate_table("rate", rps)
 rate_table("low", low_rps)
 
@@ -113,17 +116,20 @@ for t in TARGETS[1:]:
           f"{mb(r['vmhwm_kb'])} | {mb(lr['vmhwm_kb'] if lr else 0)} |")
 
 print("\n### Overhead ratio (Portkey's added latency / aicost's)\n")
-for kind, rate in (("rate", rps), ("low", low_rps)):
-    for k in ("p50_us", "p99_us"):
-        ga, gp = added_rate("aicost", kind, k), added_rate("portkey", kind, k)
-        if ga is None or gp is None:
-            why = "saturated" if merged("portkey", kind) and merged("portkey", kind)["saturated"] else "n/a"
-            print(f"- {rate}/s {k[:3]}: aicost {us(ga)}, Portkey {why}")
-            continue
+for a in AICOSTS:
+    if not runs(a, "rate") and not load(f"{a}.streams"):
+        continue
+    for kind, rate in (("rate", rps), ("low", low_rps)):
+        for k in ("p50_us", "p99_us"):
+            ga, gp = added_rate(a, kind, k), added_rate("portkey", kind, k)
+            if ga is None or gp is None:
+                why = "saturated" if merged("portkey", kind) and merged("portkey", kind)["saturated"] else "n/a"
+                print(f"- {a}, {rate}/s {k[:3]}: {us(ga)}, Portkey {why}")
+                continue
+            ratio = f"{gp / ga:.0f}x" if ga > 0 else "aicost's added latency is within the noise"
+            print(f"- {a}, {rate}/s {k[:3]}: {us(ga)}, Portkey {us(gp)}: {ratio}")
+    sa, sp = load(f"{a}.streams"), load("portkey.streams")
+    if sa and sp and ds:
+        ga, gp = sa["ttfb_p50_us"] - ds["ttfb_p50_us"], sp["ttfb_p50_us"] - ds["ttfb_p50_us"]
         ratio = f"{gp / ga:.0f}x" if ga > 0 else "aicost's added latency is within the noise"
-        print(f"- {rate}/s {k[:3]}: aicost {us(ga)}, Portkey {us(gp)}: {ratio}")
-sa, sp = load("aicost.streams"), load("portkey.streams")
-if sa and sp and ds:
-    ga, gp = sa["ttfb_p50_us"] - ds["ttfb_p50_us"], sp["ttfb_p50_us"] - ds["ttfb_p50_us"]
-    ratio = f"{gp / ga:.0f}x" if ga > 0 else "aicost's added latency is within the noise"
-    print(f"- streams, first byte p50: aicost {us(ga)}, Portkey {us(gp)}: {ratio}")
+        print(f"- {a}, streams, first byte p50: {us(ga)}, Portkey {us(gp)}: {ratio}")

@@ -5,6 +5,9 @@
 # and the same stand-in upstream (tests/upstream/llm_stub):
 #   direct   the load generator talks to llm_stub itself;
 #   aicost   through `aicost gateway` (config: bench/gateway/aicost-gateway.yaml);
+#   aicost_busy  the same with gateway.busy_poll: GW_BUSY_US (300) microseconds
+#            (while traffic flows the loop polls instead of sleeping;
+#            docs/gateway.md, "Performance");
 #   portkey  through Portkey's open-source gateway (npm @portkey-ai/gateway,
 #            installed into bench/gateway/node_modules from package-lock.json),
 #            pointed at the stub as an OpenAI-compatible custom host.
@@ -24,12 +27,21 @@
 #            held open; the gateway's VmRSS is read while they are held, and its
 #            VmHWM (peak RSS) after, from /proc/PID/status. A fresh gateway
 #            process serves this load, so the peak is this load's.
+# Placement: by default the scheduler places the processes. On a small VM a
+# wake-up that crosses vCPUs costs far more than one on the same vCPU (on the
+# 2-vCPU development VM, a loopback ping-pong takes 8 us on one vCPU and
+# 57 us across two), so which processes it happens to put together moves the
+# result more than the servers do. GW_PIN=1 holds placement constant: the load
+# generator on the last CPU, the stub and the gateways on the others (taskset),
+# so every target's requests cross between vCPUs exactly twice (client to
+# server, server to client) and a gateway's added latency is its own work.
 # Output: bench/out/gateway/{TARGET}.{rate,streams,idle}.json and the table
 # bench/out/gateway/results.md (printed at the end).
 #
 #   make bench-gateway                              # everything
 #   GW_TARGETS="direct portkey" bench/gateway/run.sh  # a subset
 #   GW_RPS=2000 GW_DURATION=3 GW_STREAMS=200 GW_IDLE=2000 bench/gateway/run.sh  # quick
+#   GW_PIN=1 make bench-gateway                     # placement held constant (above)
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -41,7 +53,7 @@ ROUNDS=${GW_ROUNDS:-3}
 CHUNK_MS=${GW_CHUNK_MS:-100}
 STREAMS=${GW_STREAMS:-1000}
 IDLE=${GW_IDLE:-10000}
-TARGETS=${GW_TARGETS:-direct aicost portkey}
+TARGETS=${GW_TARGETS:-direct aicost aicost_busy portkey}
 out=$root/bench/out/gateway
 work=$root/bench/data/gateway # spool, ledger, logs (git-ignored)
 load=$root/$BUILD/bench/gw_load
@@ -63,6 +75,15 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null
 # higher priority when allowed (GW_NICE=0 to keep the default).
 renice -n "${GW_NICE:--10}" -p $$ >/dev/null 2>&1 || true
 
+srv=() cli=()
+placement="placement: the scheduler's"
+if [ -n "${GW_PIN:-}" ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+	last=$(($(nproc) - 1))
+	srv=(taskset -c "$([ "$last" -gt 1 ] && echo "0-$((last - 1))" || echo 0)")
+	cli=(taskset -c "$last")
+	placement="placement: load generator on CPU $last, stub and gateways on CPU ${srv[2]} (GW_PIN=1)"
+fi
+
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -79,7 +100,7 @@ wait_http() { # URL: until anything answers (5 s)
 rss_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 # ---- the stub ----
-"$stub" --listen 127.0.0.1:0 --quiet --key "$KEY" --chunk-delay-ms "$CHUNK_MS" >"$work/stub.listen" 2>"$work/stub.err" &
+"${srv[@]}" "$stub" --listen 127.0.0.1:0 --quiet --key "$KEY" --chunk-delay-ms "$CHUNK_MS" >"$work/stub.listen" 2>"$work/stub.err" &
 stub_pid=$!
 pids+=("$stub_pid")
 for _ in $(seq 100); do grep -q '^listening' "$work/stub.listen" 2>/dev/null && break; sleep 0.05; done
@@ -96,34 +117,47 @@ start_direct() {
 	tpid=$stub_pid
 }
 
-start_aicost() {
-	[ -x "$aicost" ] || { echo "skip aicost: $aicost not built"; return 1; }
+# aicost with its default config (start_aicost) or with gateway.busy_poll on
+# (start_aicost_busy: GW_BUSY_US microseconds, default 300), each in its own
+# scratch directory, so one run compares the two.
+start_aicost_in() { # NAME BUSY_US (empty: the config as it is)
+	local name=$1 busy=$2
+	[ -x "$aicost" ] || { echo "skip $name: $aicost not built"; return 1; }
 	if "$aicost" gateway --help 2>&1 | grep -qi 'not built'; then
-		echo "skip aicost: 'aicost gateway' is not built yet"
+		echo "skip $name: 'aicost gateway' is not built yet"
 		return 1
 	fi
-	local port
+	local port dir=$work/$name
 	port=$(free_port)
-	rm -rf "$work/aicost" && mkdir -p "$work/aicost"
+	rm -rf "$dir" && mkdir -p "$dir"
 	local hash
-	hash=$("$aicost" gateway --hash-key "$VKEY") || { echo "skip aicost: --hash-key failed"; return 1; }
-	sed -e "s|@STUB@|http://$stub_addr|g" -e "s|@LISTEN@|127.0.0.1:$port|g" -e "s|@WORK@|$work/aicost|g" \
-		-e "s|@VKEY_HASH@|$hash|g" "$root/bench/gateway/aicost-gateway.yaml" >"$work/aicost/aicost.yaml"
-	BENCH_UPSTREAM_KEY=$KEY "$aicost" --config "$work/aicost/aicost.yaml" --db "$work/aicost/ledger.db" --quiet \
-		gateway --listen "127.0.0.1:$port" >"$work/aicost/out" 2>"$work/aicost/err" &
+	hash=$("$aicost" gateway --hash-key "$VKEY") || { echo "skip $name: --hash-key failed"; return 1; }
+	sed -e "s|@STUB@|http://$stub_addr|g" -e "s|@LISTEN@|127.0.0.1:$port|g" -e "s|@WORK@|$dir|g" \
+		-e "s|@VKEY_HASH@|$hash|g" "$root/bench/gateway/aicost-gateway.yaml" >"$dir/aicost.yaml"
+	if [ -n "$busy" ]; then
+		if grep -q '^  busy_poll:' "$dir/aicost.yaml"; then
+			sed -i "s|^  busy_poll: .*|  busy_poll: $busy|" "$dir/aicost.yaml"
+		else
+			sed -i "s|^  max_connections: .*|&\n  busy_poll: $busy|" "$dir/aicost.yaml"
+		fi
+	fi
+	BENCH_UPSTREAM_KEY=$KEY "${srv[@]}" "$aicost" --config "$dir/aicost.yaml" --db "$dir/ledger.db" --quiet \
+		gateway --listen "127.0.0.1:$port" >"$dir/out" 2>"$dir/err" &
 	tpid=$!
 	pids+=("$tpid")
 	url=http://127.0.0.1:$port/v1/chat/completions
 	hdrs=(-H "Authorization: Bearer $VKEY")
-	wait_http "http://127.0.0.1:$port/metrics" || { echo "skip aicost: it did not start: $(tail -n 3 "$work/aicost/err")"; return 1; }
+	wait_http "http://127.0.0.1:$port/metrics" || { echo "skip $name: it did not start: $(tail -n 3 "$dir/err")"; return 1; }
 }
+start_aicost() { start_aicost_in aicost ""; }
+start_aicost_busy() { start_aicost_in aicost_busy "${GW_BUSY_US:-300}"; }
 
 start_portkey() {
 	[ -f "$portkey_js" ] || (cd "$root/bench/gateway" && npm ci --no-audit --no-fund >/dev/null 2>&1)
 	[ -f "$portkey_js" ] || { echo "skip portkey: npm ci in bench/gateway failed"; return 1; }
 	local port
 	port=$(free_port)
-	NODE_ENV=production node "$portkey_js" --port="$port" --headless >"$work/portkey.out" 2>&1 &
+	NODE_ENV=production "${srv[@]}" node "$portkey_js" --port="$port" --headless >"$work/portkey.out" 2>&1 &
 	tpid=$!
 	pids+=("$tpid")
 	url=http://127.0.0.1:$port/v1/chat/completions
@@ -164,7 +198,7 @@ use() { t=$1; url=${T_URL[$t]}; eval "hdrs=(${T_HDRS[$t]})"; tpid=${T_PID[$t]}; 
 # these results are thrown away.
 for t in "${live[@]}"; do
 	use "$t"
-	"$load" --url "$url" "${hdrs[@]}" --body "$BODY" --rps "$RPS" --duration 3 --warmup 0 --connections 64 \
+	"${cli[@]}" "$load" --url "$url" "${hdrs[@]}" --body "$BODY" --rps "$RPS" --duration 3 --warmup 0 --connections 64 \
 		>/dev/null 2>&1
 done
 
@@ -182,7 +216,7 @@ for r in $(seq "$ROUNDS"); do
 			rate=$RPS
 			[ $kind = low ] && rate=$LOW_RPS
 			[ -n "${saturated[$t.$kind]:-}" ] && continue
-			"$load" --url "$url" "${hdrs[@]}" --body "$BODY" --rps "$rate" --duration "$DUR" --warmup 2 \
+			"${cli[@]}" "$load" --url "$url" "${hdrs[@]}" --body "$BODY" --rps "$rate" --duration "$DUR" --warmup 2 \
 				--connections 64 >"$out/$t.$kind.$r.json" 2>"$out/$t.$kind.$r.log"
 			echo "round $r $t $rate/s: $(tail -n 1 "$out/$t.$kind.$r.log")"
 			python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(j["unanswered"] * 10 > j["measured"] + j["unanswered"])' \
@@ -192,7 +226,7 @@ for r in $(seq "$ROUNDS"); do
 done
 for t in "${live[@]}"; do
 	use "$t"
-	"$load" --url "$url" "${hdrs[@]}" --body "$SBODY" --streams "$STREAMS" --duration "$DUR" --warmup 2 --ramp 1 \
+	"${cli[@]}" "$load" --url "$url" "${hdrs[@]}" --body "$SBODY" --streams "$STREAMS" --duration "$DUR" --warmup 2 --ramp 1 \
 		>"$out/$t.streams.json" 2>"$out/$t.streams.log"
 	echo "streams $t: $(tail -n 1 "$out/$t.streams.log")"
 	echo "{\"vmhwm_kb\":$(rss_kb "$tpid" VmHWM)}" >"$out/$t.loaded-rss.json"
@@ -206,7 +240,7 @@ for t in "${live[@]}"; do
 	curl -s -o /dev/null "${hdrs[@]}" -H 'Content-Type: application/json' -d "$BODY" "$url"
 	base_rss=$(rss_kb "$tpid" VmRSS)
 	rm -f "$work/ready"
-	"$load" --url "$url" "${hdrs[@]}" --body "$BODY" --idle "$IDLE" --hold 3 --ready-file "$work/ready" \
+	"${cli[@]}" "$load" --url "$url" "${hdrs[@]}" --body "$BODY" --idle "$IDLE" --hold 3 --ready-file "$work/ready" \
 		>"$out/$t.idle.json" 2>"$out/$t.idle.log" &
 	lpid=$!
 	for _ in $(seq 1200); do [ -s "$work/ready" ] && break; sleep 0.05; done
@@ -218,4 +252,4 @@ for t in "${live[@]}"; do
 	stop_target
 done
 
-python3 "$root/bench/gateway/report.py" "$out" "$RPS" "$STREAMS" "$IDLE" "$DUR" "$ROUNDS" "$CHUNK_MS" "$LOW_RPS" | tee "$out/results.md"
+GW_PLACEMENT=$placement python3 "$root/bench/gateway/report.py" "$out" "$RPS" "$STREAMS" "$IDLE" "$DUR" "$ROUNDS" "$CHUNK_MS" "$LOW_RPS" | tee "$out/results.md"

@@ -271,17 +271,28 @@ static int line_id(struct ingest_session *s, const struct focus_row *row, uint32
 	return 0;
 }
 
+/* snprintf(out, cap, "%.*s", n, p) without the formatter (a row's period is looked up for every row). */
+static void copy_text(char *out, size_t cap, const char *p, size_t n)
+{
+	size_t l = p ? strnlen(p, n) : 0;
+	if (l > cap - 1)
+		l = cap - 1;
+	if (l)
+		memcpy(out, p, l);
+	out[l] = 0;
+}
+
 static int period_id(struct ingest_session *s, const struct focus_row *row, const char *pstart, uint32_t *id)
 {
 	char prov[256], acct[256], start[64];
 	const struct focus_text *p = &row->key[FC_SERVICE_PROVIDER_NAME], *a = &row->key[FC_BILLING_ACCOUNT_ID],
 				*b = &row->key[FC_BILLING_PERIOD_START];
-	snprintf(prov, sizeof prov, "%.*s", p->p ? (int)p->n : 0, p->p ? p->p : "");
-	snprintf(acct, sizeof acct, "%.*s", a->p ? (int)a->n : 0, a->p ? a->p : "");
+	copy_text(prov, sizeof prov, p->p, p->n);
+	copy_text(acct, sizeof acct, a->p, a->n);
 	if (pstart)
-		snprintf(start, sizeof start, "%s", pstart);
+		copy_text(start, sizeof start, pstart, strlen(pstart));
 	else
-		snprintf(start, sizeof start, "%.*s", b->p ? (int)b->n : 0, b->p ? b->p : "");
+		copy_text(start, sizeof start, b->p, b->n);
 	if (s->last_period.valid && !strcmp(prov, s->last_period.prov) && !strcmp(acct, s->last_period.acct) &&
 	    !strcmp(start, s->last_period.start)) {
 		*id = s->last_period.id;

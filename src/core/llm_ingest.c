@@ -220,9 +220,28 @@ struct prod {
 	struct llm_cost cost;
 	struct dict unpriced;            /* distinct unpriced model names */
 	/* scratch the rows point into */
-	char bp_start[21], bp_end[21], period[48], svc[96], model[256], sku[320], skup[352], desc[400], spd[700];
+	char bp_start[21], bp_end[21], period[48], svc[96], model[256];
 	char xbuf[X__COUNT][MONEY_BUFSZ];
 	struct focus_text extra[X__COUNT];
+	/*
+	 * The texts of a row depend on few inputs, which consecutive records
+	 * nearly always share (one model, one day): they are kept per token
+	 * direction (LD__COUNT: the requests row) and rebuilt only when their
+	 * inputs change. Formatting them for every row was most of the
+	 * producer's CPU.
+	 */
+	int64_t day_done;                /* the day bp_start, bp_end and period were made for; INT64_MIN none */
+	char svc_prov[64];               /* the provider svc was made for (svc_ok) */
+	int svc_ok;
+	struct row_texts {
+		int valid, tier, longc;
+		const struct llm_model *m;
+		char model[256];
+		char sku[320], skup[352], desc[400], spd[700];
+		money_t list_unit, unit;     /* what xbuf-like texts below hold */
+		char list_s[MONEY_BUFSZ], unit_s[MONEY_BUFSZ];
+		int money_valid;
+	} rt[LD__COUNT + 1];
 	/* Request logs are streamed: a batch of lines at a time (flat memory). */
 	int streaming;
 	struct store *st;
@@ -447,19 +466,43 @@ again:
 	row->end = r->end;
 	row->extra = p->extra;
 	/* Billing period: the calendar month of the charge. */
-	int y, mo, dd;
 	int64_t day = floor_day(r->start);
-	day_to_ymd(day, &y, &mo, &dd);
-	focus_format_datetime(ymd_to_day(y, mo, 1) * 86400, p->bp_start);
-	focus_format_datetime(ymd_to_day(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1, 1) * 86400, p->bp_end);
-	if (p->f->format == LF_JSONL)
-		snprintf(p->period, sizeof p->period, "llm-log:%04d-%02d", y, mo);
-	else
-		snprintf(p->period, sizeof p->period, "llm-usage:%04d-%02d-%02d", y, mo, dd);
+	if (day != p->day_done) {
+		int y, mo, dd;
+		day_to_ymd(day, &y, &mo, &dd);
+		focus_format_datetime(ymd_to_day(y, mo, 1) * 86400, p->bp_start);
+		focus_format_datetime(ymd_to_day(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1, 1) * 86400, p->bp_end);
+		if (p->f->format == LF_JSONL)
+			snprintf(p->period, sizeof p->period, "llm-log:%04d-%02d", y, mo);
+		else
+			snprintf(p->period, sizeof p->period, "llm-usage:%04d-%02d-%02d", y, mo, dd);
+		p->day_done = day;
+	}
 	*period = p->period;
-	service_name(prov, p->svc, sizeof p->svc);
-	snprintf(p->model, sizeof p->model, "%s", r->model ? r->model : "unknown");
+	if (!p->svc_ok || strcmp(p->svc_prov, prov)) {
+		service_name(prov, p->svc, sizeof p->svc);
+		snprintf(p->svc_prov, sizeof p->svc_prov, "%s", prov);
+		p->svc_ok = !strcmp(p->svc_prov, prov);   /* too long to remember: made again next time */
+	}
+	const char *mname = r->model ? r->model : "unknown";
+	size_t ml = strlen(mname);
+	if (ml >= sizeof p->model)
+		ml = sizeof p->model - 1;   /* as snprintf truncated it */
+	memcpy(p->model, mname, ml);
+	p->model[ml] = 0;
 	const char *sku_model = priced ? p->m->name : p->model;
+	/* The texts of this direction, made again only when what they say changed. */
+	struct row_texts *t = &p->rt[d];
+	int fresh = t->valid && t->m == p->m && t->tier == (int)r->u.tier && t->longc == p->cost.long_context &&
+		    !strcmp(t->model, p->model);
+	if (!fresh) {
+		t->valid = 1;
+		t->m = p->m;
+		t->tier = (int)r->u.tier;
+		t->longc = p->cost.long_context;
+		memcpy(t->model, p->model, ml + 1);
+		t->money_valid = 0;
+	}
 
 	text(row, FC_BILLING_ACCOUNT_ID, p->o->account && *p->o->account ? p->o->account : NULL);
 	text(row, FC_BILLING_CURRENCY, "USD");
@@ -483,37 +526,43 @@ again:
 	for (int x = 0; x < X__COUNT; x++)
 		p->extra[x].p = NULL, p->extra[x].n = 0;
 	if (is_req) {
-		snprintf(p->sku, sizeof p->sku, "%s-requests", sku_model);
-		snprintf(p->desc, sizeof p->desc, "%s requests", p->model);
+		if (!fresh) {
+			snprintf(t->sku, sizeof t->sku, "%s-requests", sku_model);
+			snprintf(t->desc, sizeof t->desc, "%s requests", p->model);
+		}
 		text(row, FC_CONSUMED_UNIT, "Requests");
 		text(row, FC_PRICING_UNIT, "Requests");
 		text(row, FC_SKU_METER, "Requests");
-		text(row, FC_SKU_ID, p->sku);
-		text(row, FC_CHARGE_DESCRIPTION, p->desc);
+		text(row, FC_SKU_ID, t->sku);
+		text(row, FC_CHARGE_DESCRIPTION, t->desc);
 		row->amt[FA_CONSUMED_QTY] = row->amt[FA_PRICING_QTY] = money_from_int((int64_t)r->u.requests);
 		return 1;
 	}
 	money_t tokens = money_from_int((int64_t)r->u.tokens[d]);
 	static const char *const action[LD__COUNT] = { "Uncached", "Read", "Write", "Write", NULL, NULL };
-	size_t k = 0;
-	k += (size_t)snprintf(p->spd, sizeof p->spd, "{\"ModelId\":\"");
-	json_esc(p->spd, sizeof p->spd, &k, sku_model);
-	k += (size_t)snprintf(p->spd + k, sizeof p->spd - k, "\",\"TokenDirection\":\"%s\"",
-			      d >= LD_OUTPUT ? "Output" : "Input");
-	if (action[d] && k < sizeof p->spd)
-		k += (size_t)snprintf(p->spd + k, sizeof p->spd - k, ",\"TokenCacheAction\":\"%s\"", action[d]);
-	if (d == LD_CACHE_WRITE_1H && k < sizeof p->spd)
-		k += (size_t)snprintf(p->spd + k, sizeof p->spd - k, ",\"TokenCacheTtl\":\"1h\"");
-	if (d == LD_REASONING && k < sizeof p->spd)
-		k += (size_t)snprintf(p->spd + k, sizeof p->spd - k, ",\"TokenType\":\"Reasoning\"");
-	if (k + 2 < sizeof p->spd)
-		snprintf(p->spd + k, sizeof p->spd - k, "}");
-	snprintf(p->sku, sizeof p->sku, "%s-%s", sku_model, llm_dir_name[d]);
-	snprintf(p->skup, sizeof p->skup, "%s-%s%s", p->sku, tier_names[r->u.tier], p->cost.long_context ? "-long" : "");
-	snprintf(p->desc, sizeof p->desc, "%s %s tokens%s", p->model,
-		 d == LD_INPUT ? "input" : d == LD_CACHE_READ ? "cache read input" : d == LD_OUTPUT ? "output"
-		 : d == LD_REASONING ? "reasoning output" : d == LD_CACHE_WRITE ? "cache write input" : "cache write (1h) input",
-		 priced ? "" : " (unpriced: model not in the price catalog)");
+	if (!fresh) {
+		size_t k = 0;
+		k += (size_t)snprintf(t->spd, sizeof t->spd, "{\"ModelId\":\"");
+		json_esc(t->spd, sizeof t->spd, &k, sku_model);
+		k += (size_t)snprintf(t->spd + k, sizeof t->spd - k, "\",\"TokenDirection\":\"%s\"",
+				      d >= LD_OUTPUT ? "Output" : "Input");
+		if (action[d] && k < sizeof t->spd)
+			k += (size_t)snprintf(t->spd + k, sizeof t->spd - k, ",\"TokenCacheAction\":\"%s\"", action[d]);
+		if (d == LD_CACHE_WRITE_1H && k < sizeof t->spd)
+			k += (size_t)snprintf(t->spd + k, sizeof t->spd - k, ",\"TokenCacheTtl\":\"1h\"");
+		if (d == LD_REASONING && k < sizeof t->spd)
+			k += (size_t)snprintf(t->spd + k, sizeof t->spd - k, ",\"TokenType\":\"Reasoning\"");
+		if (k + 2 < sizeof t->spd)
+			snprintf(t->spd + k, sizeof t->spd - k, "}");
+		snprintf(t->sku, sizeof t->sku, "%s-%s", sku_model, llm_dir_name[d]);
+		size_t sl = strlen(t->sku);   /* < sizeof t->skup */
+		memcpy(t->skup, t->sku, sl);
+		snprintf(t->skup + sl, sizeof t->skup - sl, "-%s%s", tier_names[r->u.tier], p->cost.long_context ? "-long" : "");
+		snprintf(t->desc, sizeof t->desc, "%s %s tokens%s", p->model,
+			 d == LD_INPUT ? "input" : d == LD_CACHE_READ ? "cache read input" : d == LD_OUTPUT ? "output"
+			 : d == LD_REASONING ? "reasoning output" : d == LD_CACHE_WRITE ? "cache write input" : "cache write (1h) input",
+			 priced ? "" : " (unpriced: model not in the price catalog)");
+	}
 	/*
 	 * Detail-only rows repeat tokens a FOCUS bill already counts: a unit of
 	 * their own keeps the built-in token metrics (ConsumedUnit=Tokens) from
@@ -522,10 +571,10 @@ again:
 	text(row, FC_CONSUMED_UNIT, p->o->detail_only ? "Tokens (allocation detail)" : "Tokens");
 	text(row, FC_PRICING_UNIT, "1000000 Tokens");
 	text(row, FC_SKU_METER, llm_dir_meter[d]);
-	text(row, FC_SKU_ID, p->sku);
-	text(row, FC_SKU_PRICE_ID, priced ? p->skup : NULL);
-	text(row, FC_SKU_PRICE_DETAILS, p->spd);
-	text(row, FC_CHARGE_DESCRIPTION, p->desc);
+	text(row, FC_SKU_ID, t->sku);
+	text(row, FC_SKU_PRICE_ID, priced ? t->skup : NULL);
+	text(row, FC_SKU_PRICE_DETAILS, t->spd);
+	text(row, FC_CHARGE_DESCRIPTION, t->desc);
 	row->amt[FA_CONSUMED_QTY] = tokens;
 	row->amt[FA_PRICING_QTY] = tokens / 1000000;   /* exact: 10^-18 units, 10^6 tokens per pricing unit */
 	p->extra[X_TIER].p = tier_names[r->u.tier];
@@ -535,13 +584,22 @@ again:
 		p->extra[X_UNPRICED].n = 4;
 		return 1;
 	}
-	money_t per_m;
+	money_t per_m, per_c;
 	if (__builtin_mul_overflow(p->cost.list_unit[d], (money_t)1000000, &per_m))
 		per_m = 0;
-	set_money_extra(p, X_LIST_UNIT, per_m);
-	if (__builtin_mul_overflow(p->cost.unit[d], (money_t)1000000, &per_m))
-		per_m = 0;
-	set_money_extra(p, X_CONTRACTED_UNIT, per_m);
+	if (__builtin_mul_overflow(p->cost.unit[d], (money_t)1000000, &per_c))
+		per_c = 0;
+	if (!t->money_valid || t->list_unit != per_m || t->unit != per_c) {
+		money_str(per_m, t->list_s);
+		money_str(per_c, t->unit_s);
+		t->list_unit = per_m;
+		t->unit = per_c;
+		t->money_valid = 1;
+	}
+	p->extra[X_LIST_UNIT].p = t->list_s;
+	p->extra[X_LIST_UNIT].n = (uint32_t)strlen(t->list_s);
+	p->extra[X_CONTRACTED_UNIT].p = t->unit_s;
+	p->extra[X_CONTRACTED_UNIT].n = (uint32_t)strlen(t->unit_s);
 	if (p->o->detail_only) {
 		set_money_extra(p, X_ESTIMATED, p->cost.cost[d]);
 		return 1;
@@ -614,6 +672,7 @@ int ingest_llm_file(struct ingest_session *s, const struct price_catalog *cat, c
 
 	memset(res, 0, sizeof *res);
 	memset(&p, 0, sizeof p);
+	p.day_done = INT64_MIN;
 	memset(&f, 0, sizeof f);
 	if (ingest_precheck(s, path, &res->base) < 0)
 		return -1;

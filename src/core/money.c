@@ -143,11 +143,26 @@ size_t money_format(money_t v, char *buf, int min_frac, int max_frac)
 	v = money_round(v, max_frac);
 	int neg = v < 0;
 	u128 m = neg ? (u128)0 - (u128)v : (u128)v;
-	/* Digits, least significant first, at least 19 of them (18 frac + 1 int). */
+	/*
+	 * Digits, least significant first, at least 19 of them (18 frac + 1 int).
+	 * One 128-bit division splits off the 18 fractional digits; the rest is
+	 * 64-bit arithmetic (a 128-bit division per digit was most of the cost).
+	 */
+	uint64_t lo = (uint64_t)(m % 1000000000000000000ull);
+	u128 hi = m / 1000000000000000000ull;
+	for (int k = 0; k < MONEY_DIGITS; k++) {
+		tmp[len++] = (char)('0' + (int)(lo % 10));
+		lo /= 10;
+	}
+	while (hi > UINT64_MAX) {
+		tmp[len++] = (char)('0' + (int)(hi % 10));
+		hi /= 10;
+	}
+	uint64_t h = (uint64_t)hi;
 	do {
-		tmp[len++] = (char)('0' + (int)(m % 10));
-		m /= 10;
-	} while (m || len <= MONEY_DIGITS);
+		tmp[len++] = (char)('0' + (int)(h % 10));
+		h /= 10;
+	} while (h);
 	/* Trim fractional zeros beyond min_frac. */
 	int frac = MONEY_DIGITS, skip = 0;
 	while (frac > min_frac && tmp[skip] == '0') {

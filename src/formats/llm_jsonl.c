@@ -10,6 +10,10 @@
  * (input_tokens without cache, cache_read_input_tokens,
  * cache_creation_input_tokens or cache_creation{ephemeral_5m,1h}). The
  * counts are made disjoint here. metadata scalars become tags.
+ *
+ * Each line goes to llm_jsonl_fast.c first (a scan without a jansson tree,
+ * for the gateway's ledger writer); what it declines comes here. Both must
+ * build the same record: change them together.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -154,6 +158,12 @@ static void request_facts(json_t *o, json_t *meta, struct llm_record *r)
 }
 
 void llm_parse_jsonl_line(const char *p, size_t n, uint64_t line, struct llm_file *f)
+{
+	if (!llm_jsonl_line_fast(p, n, line, f))
+		llm_jsonl_line_jansson(p, n, line, f);
+}
+
+void llm_jsonl_line_jansson(const char *p, size_t n, uint64_t line, struct llm_file *f)
 {
 	json_error_t je;
 	json_t *o = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);

@@ -91,6 +91,13 @@ int llm_parse_anthropic(struct json_t *root, const char *name, struct llm_file *
 int llm_parse_jsonl(const char *buf, size_t n, const char *name, struct llm_file *f);
 /* One request-log line (no newline; blank lines are the caller's): adds a record, a rejection or a skip to f. */
 void llm_parse_jsonl_line(const char *p, size_t n, uint64_t line, struct llm_file *f);
+/*
+ * Its two halves (tests compare them): the scan without a jansson tree
+ * (llm_jsonl_fast.c; 1 handled, 0 declined: nothing added), and the jansson
+ * path, which handles any line and words every rejection.
+ */
+int llm_jsonl_line_fast(const char *p, size_t n, uint64_t line, struct llm_file *f);
+void llm_jsonl_line_jansson(const char *p, size_t n, uint64_t line, struct llm_file *f);
 /* Does this JSON value look like one request-log record? (jansson json_t) */
 int llm_is_request_record(struct json_t *o);
 

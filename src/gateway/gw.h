@@ -86,6 +86,7 @@ struct gw {
 	struct timeval common_idle;  /* libevent common timeout for idle connections */
 	const struct timeval *idle_tv;
 	int stopping;
+	double last_io;              /* gw_mono() of the last client read (gateway.busy_poll) */
 };
 
 /* ---- server.c: connections ---- */
@@ -93,6 +94,12 @@ int server_listen(struct gw *g, const char *addr);
 void server_close_all(struct gw *g);
 /* Queue bytes for the client (nothing is written yet). */
 void conn_queue(struct conn *c, const void *p, size_t n);
+/*
+ * Write a..an then b..bn (bn may be 0) now, in one writev() when nothing is
+ * queued ahead (the common case: a whole response); what the socket does
+ * not take is queued. Never closes (a failed write marks the connection broken).
+ */
+void conn_send(struct conn *c, const void *a, size_t an, const void *b, size_t bn);
 /* Write what is queued now; what the socket does not take waits for writability. Never closes. */
 void conn_flush(struct conn *c);
 size_t conn_out_len(const struct conn *c);

@@ -844,6 +844,10 @@ static int parse_settings(struct ld *l, const struct cfg_node *g)
 	if (get_u64(l, g, "max_connections", "", &v, 1000000) < 0)
 		return -1;
 	c->max_conns = (uint32_t)(v ? v : 1);
+	double bp = c->busy_poll_s * 1e6;
+	if (get_num(l, g, "busy_poll", "", &bp, 0, 10000) < 0)
+		return -1;
+	c->busy_poll_s = bp * 1e-6;
 	if (get_num(l, g, "idle_timeout", "", &c->idle_timeout_s, 0.01, 86400) < 0 ||
 	    get_u64(l, g, "image_tokens", "", &c->image_tokens, 1000000) < 0 ||
 	    get_u64(l, g, "reserve_tokens", "", &c->reserve_tokens, 100000000) < 0 ||
@@ -918,7 +922,7 @@ static int parse_settings(struct ld *l, const struct cfg_node *g)
 int gwconf_load(const struct config *cfg, const struct price_catalog *cat, struct gw_conf *c)
 {
 	static const char *const known[] = { "listen", "max_request_bytes", "max_response_bytes", "max_json_depth",
-					     "max_connections", "idle_timeout", "image_tokens", "reserve_tokens",
+					     "max_connections", "idle_timeout", "busy_poll", "image_tokens", "reserve_tokens",
 					     "tag_metadata", "spool", "request_log", "ledger", "detail_only", "cache",
 					     "upstreams", "keys", "teams", "routes", "shared_state", NULL };
 	struct ld l = { .file = cfg->path, .cat = cat, .c = c };

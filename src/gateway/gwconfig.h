@@ -58,6 +58,7 @@ struct gw_conf {
 	int max_depth;               /* JSON nesting (default 64) */
 	uint32_t max_conns;          /* client connections (default 16384) */
 	double idle_timeout_s;       /* keep-alive idle client connections (default 60) */
+	double busy_poll_s;          /* poll without sleeping this long after the last I/O (default 0: off) */
 	uint64_t image_tokens;       /* prompt bound per image part (default 2000) */
 	uint64_t reserve_tokens;     /* output tokens reserved without max_tokens; 0 = the model's max_output_tokens */
 	char **tag_metadata;         /* request metadata keys kept as ledger tags (default use_case, feature, env) */

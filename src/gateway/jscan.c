@@ -8,6 +8,9 @@
  * limit (at most JS_MAX_DEPTH frames).
  */
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "gateway/jscan.h"
 #include "util/utf8.h"
 
@@ -30,6 +33,18 @@ static const char *fail(struct scan *s, const char *at, const char *why)
 
 static const char *ws(const char *p, const char *e)
 {
+#ifdef __SSE2__
+	/* Indentation of pretty-printed bodies: up to 16 blanks in one step. */
+	if (p + 16 <= e && (*p == ' ' || *p == '\n')) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i b = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
+					 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
+		unsigned m = ~(unsigned)_mm_movemask_epi8(b) & 0xffff;
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#endif
 	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	return p;
@@ -45,6 +60,20 @@ static const char *skip_string(struct scan *s, const char *p, int *esc)
 {
 	const char *e = s->end;
 	while (p < e) {
+#ifdef __SSE2__
+		/* Runs of plain ASCII 16 bytes at a time: stop at '"', '\\', a control byte or a non-ASCII byte. */
+		while (p + 16 <= e) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			__m128i x = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+						 _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));   /* signed: < 0x20 or >= 0x80 */
+			int m = _mm_movemask_epi8(x);
+			if (m) {
+				p += __builtin_ctz((unsigned)m);
+				break;
+			}
+			p += 16;
+		}
+#endif
 		/* The common case: runs of plain ASCII, one table lookup a byte. */
 		while (p + 4 <= e && plain[(unsigned char)p[0]] & plain[(unsigned char)p[1]] & plain[(unsigned char)p[2]] &
 					     plain[(unsigned char)p[3]])
@@ -290,7 +319,16 @@ struct js_span js_root(const char *p, size_t n)
 {
 	struct scan s = { .end = p + n };
 	struct js_span v = { 0 };
-	const char *q = ws(p, s.end);
+	const char *q = ws(p, s.end), *e = s.end;
+	while (e > q && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		e--;
+	/* A validated object or array is the whole trimmed text: no second pass over it. */
+	if (e - q >= 2 && ((*q == '{' && e[-1] == '}') || (*q == '[' && e[-1] == ']'))) {
+		v.t = *q == '{' ? JS_OBJ : JS_ARR;
+		v.p = q;
+		v.n = (size_t)(e - q);
+		return v;
+	}
 	if (!skip_value(&s, q, JS_MAX_DEPTH, &v))
 		v.t = JS_NONE;
 	return v;
@@ -306,37 +344,139 @@ void js_iter_init(struct js_iter *it, const struct js_span *c)
 	}
 }
 
+/*
+ * The iterators walk text that was validated before, so they only need to
+ * find where each value ends: strings to their closing quote, containers
+ * by counting brackets outside strings. No depth limit, no syntax checks,
+ * but every step is bounded by the container's end, so malformed text
+ * cannot make them read outside it (they stop or return odd spans).
+ */
+static const char *vstr(const char *p, const char *e, int *esc)
+{
+	while (p < e) {
+#ifdef __SSE2__
+		while (p + 16 <= e) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+							       _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+			if (m) {
+				p += __builtin_ctz((unsigned)m);
+				break;
+			}
+			p += 16;
+		}
+		if (p >= e)
+			break;
+#endif
+		if (*p == '"')
+			return p + 1;
+		if (*p == '\\') {
+			*esc = 1;
+			p += 2;
+			continue;
+		}
+		p++;
+	}
+	return e;
+}
+
+static const char *vskip(const char *p, const char *e, struct js_span *out)
+{
+	const char *st = p;
+	out->esc = 0;
+	switch (*p) {
+	case '{':
+	case '[': {
+		int depth = 0, esc = 0;
+		out->t = *p == '{' ? JS_OBJ : JS_ARR;
+		while (p < e) {
+#ifdef __SSE2__
+			/* Jump to the next quote or bracket, 16 bytes at a time. */
+			while (p + 16 <= e) {
+				__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+				__m128i b = _mm_or_si128(_mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('{')),
+							 _mm_cmpeq_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('}')));
+				/* '[' | 0x20 == '{' and ']' | 0x20 == '}': one compare covers both brackets of each kind. */
+				int m = _mm_movemask_epi8(_mm_or_si128(b, _mm_cmpeq_epi8(v, _mm_set1_epi8('"'))));
+				if (m) {
+					p += __builtin_ctz((unsigned)m);
+					break;
+				}
+				p += 16;
+			}
+			if (p >= e)
+				break;
+#endif
+			char c = *p++;
+			if (c == '"')
+				p = vstr(p, e, &esc);
+			else if (c == '{' || c == '[')
+				depth++;
+			else if ((c == '}' || c == ']') && !--depth)
+				break;
+		}
+		break;
+	}
+	case '"':
+		out->t = JS_STR;
+		p = vstr(p + 1, e, &out->esc);
+		out->p = st + 1;
+		out->n = p > st + 1 ? (size_t)(p - st - 2) : 0;
+		return p;
+	case 't':
+		out->t = JS_TRUE;
+		p = e - p >= 4 ? p + 4 : e;
+		break;
+	case 'f':
+		out->t = JS_FALSE;
+		p = e - p >= 5 ? p + 5 : e;
+		break;
+	case 'n':
+		out->t = JS_NULL;
+		p = e - p >= 4 ? p + 4 : e;
+		break;
+	default:
+		out->t = JS_NUM;
+		while (p < e && ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+' || *p == '.' || *p == 'e' || *p == 'E'))
+			p++;
+	}
+	out->p = st;
+	out->n = (size_t)(p - st);
+	return p;
+}
+
 int js_obj_next(struct js_iter *it, struct js_span *key, struct js_span *val)
 {
-	struct scan s = { .end = it->end };
-	const char *p = ws(it->p, it->end);
-	if (p < it->end && *p == ',')
-		p = ws(p + 1, it->end);
-	if (p >= it->end || *p != '"')
+	const char *p = ws(it->p, it->end), *e = it->end;
+	if (p < e && *p == ',')
+		p = ws(p + 1, e);
+	if (p >= e || *p != '"')
 		return 0;
-	if (!(p = skip_value(&s, p, 1, key)))
+	p = vskip(p, e, key);
+	p = ws(p, e);
+	if (p >= e || *p != ':')
 		return 0;
-	p = ws(p, it->end);
-	if (p >= it->end || *p != ':')
+	p = ws(p + 1, e);
+	if (p >= e)
 		return 0;
-	p = ws(p + 1, it->end);
-	if (!(p = skip_value(&s, p, JS_MAX_DEPTH, val)))
+	const char *q = vskip(p, e, val);
+	if (q == p)
 		return 0;
-	it->p = p;
+	it->p = q;
 	return 1;
 }
 
 int js_arr_next(struct js_iter *it, struct js_span *val)
 {
-	struct scan s = { .end = it->end };
-	const char *p = ws(it->p, it->end);
-	if (p < it->end && *p == ',')
-		p = ws(p + 1, it->end);
-	if (p >= it->end)
+	const char *p = ws(it->p, it->end), *e = it->end;
+	if (p < e && *p == ',')
+		p = ws(p + 1, e);
+	if (p >= e)
 		return 0;
-	if (!(p = skip_value(&s, p, JS_MAX_DEPTH, val)))
+	const char *q = vskip(p, e, val);
+	if (q == p)
 		return 0;
-	it->p = p;
+	it->p = q;
 	return 1;
 }
 

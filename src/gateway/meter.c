@@ -87,16 +87,42 @@ void meter_usage_obj(const struct js_span *usage, int anthropic, struct gw_usage
 		u->found = 1;
 }
 
+/*
+ * The body is relayed as it is, so only what is read from it is validated:
+ * its top level is walked for structure (an object whose members end where
+ * it ends), and the usage object and service_tier string are checked
+ * strictly before they are read. Validating a whole completion (often
+ * pretty-printed, kilobytes of content) cost more than the rest of the
+ * metering together.
+ */
 int meter_body(const char *p, size_t n, int anthropic, struct gw_usage *u)
 {
-	static const char *const keys[] = { "usage", "service_tier" };
-	struct js_span v[2], us;
-	if (js_top_members(p, n, METER_DEPTH, keys, 2, v) < 0)
+	struct js_span root = { p, n, JS_OBJ, 0 }, k, v, us = { 0 }, tier = { 0 };
+	struct js_iter it;
+	while (root.n && (*root.p == ' ' || *root.p == '\t' || *root.p == '\n' || *root.p == '\r'))
+		root.p++, root.n--;
+	while (root.n && (root.p[root.n - 1] == ' ' || root.p[root.n - 1] == '\t' || root.p[root.n - 1] == '\n' ||
+			  root.p[root.n - 1] == '\r'))
+		root.n--;
+	if (root.n < 2 || root.p[0] != '{' || root.p[root.n - 1] != '}')
 		return -1;
-	us = v[0];
+	js_iter_init(&it, &root);
+	while (js_obj_next(&it, &k, &v)) {
+		if (js_str_eq(&k, "usage"))
+			us = v;
+		else if (js_str_eq(&k, "service_tier"))
+			tier = v;
+	}
+	while (it.p < it.end && (*it.p == ' ' || *it.p == '\t' || *it.p == '\n' || *it.p == '\r'))
+		it.p++;
+	if (it.p != it.end)
+		return -1;
 	if (us.t != JS_OBJ)
 		return 0;
-	meter_tier(&v[1], u);
+	if (js_validate(us.p, us.n, METER_DEPTH, NULL, NULL) < 0)
+		return -1;
+	if (tier.t == JS_STR && js_validate(tier.p - 1, tier.n + 2, 1, NULL, NULL) == 0)
+		meter_tier(&tier, u);
 	meter_usage_obj(&us, anthropic, u);
 	return u->found;
 }
@@ -286,8 +312,12 @@ static void puts_(struct wbuf *w, const char *s)
 	put(w, s, strlen(s));
 }
 
+/* A string literal: its length is known at compile time. */
+#define PUTL(w, lit) put((w), (lit), sizeof(lit) - 1)
+
+
 /* prefix then the decimal digits of v (snprintf is the slow part of a record otherwise). */
-static void putu(struct wbuf *w, const char *prefix, unsigned long long v)
+static void putu_n(struct wbuf *w, const char *prefix, size_t pn, unsigned long long v)
 {
 	char b[24];
 	int k = 24;
@@ -295,9 +325,10 @@ static void putu(struct wbuf *w, const char *prefix, unsigned long long v)
 		b[--k] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	puts_(w, prefix);
+	put(w, prefix, pn);
 	put(w, b + k, (size_t)(24 - k));
 }
+#define putu(w, lit, v) putu_n((w), (lit), sizeof(lit) - 1, (v))
 
 static void putstr(struct wbuf *w, const char *s)
 {
@@ -333,85 +364,93 @@ static void put_usage(struct wbuf *w, const struct gw_usage *u)
 		if (u->has_split_write) {
 			putu(w, ",\"cache_creation\":{\"ephemeral_5m_input_tokens\":", u->cache_write);
 			putu(w, ",\"ephemeral_1h_input_tokens\":", u->cache_write_1h);
-			puts_(w, "}");
+			PUTL(w, "}");
 		}
-		puts_(w, "}");
+		PUTL(w, "}");
 	} else {
 		putu(w, "{\"prompt_tokens\":", u->prompt);
 		putu(w, ",\"completion_tokens\":", u->completion);
 		putu(w, ",\"total_tokens\":", u->prompt + u->completion);
 		putu(w, ",\"prompt_tokens_details\":{\"cached_tokens\":", u->cached);
-		puts_(w, "}");
+		PUTL(w, "}");
 		putu(w, ",\"completion_tokens_details\":{\"reasoning_tokens\":", u->reasoning);
-		puts_(w, "}}");
+		PUTL(w, "}}");
 	}
 }
 
 size_t meter_record(const struct gw_record *r, char *out, size_t cap)
 {
 	struct wbuf w = { out, 0, cap, 0 };
-	char ts[64];
+	/* The time down to the second is the same for most consecutive records: formatted once per second. */
+	static __thread time_t ts_sec = -1;
+	static __thread char ts[64];
 	time_t sec = (time_t)(r->ts_ms / 1000);
-	struct tm tm;
-	gmtime_r(&sec, &tm);
-	snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(r->ts_ms % 1000));
-	puts_(&w, "{\"id\":");
+	if (sec != ts_sec) {
+		struct tm tm;
+		gmtime_r(&sec, &tm);
+		snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec);
+		ts_sec = sec;
+	}
+	int ms = (int)(r->ts_ms % 1000);
+	char frac[4] = { (char)('0' + ms / 100), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10), 'Z' };
+	PUTL(&w, "{\"id\":");
 	putstr(&w, r->id);
-	puts_(&w, ",\"ts\":\"");
+	PUTL(&w, ",\"ts\":\"");
 	puts_(&w, ts);
-	puts_(&w, "\",\"provider\":");
+	put(&w, frac, 4);
+	PUTL(&w, "\",\"provider\":");
 	putstr(&w, r->provider ? r->provider : "unknown");
-	puts_(&w, ",\"model\":");
+	PUTL(&w, ",\"model\":");
 	putstr(&w, r->model ? r->model : "unknown");
-	puts_(&w, ",\"usage\":");
+	PUTL(&w, ",\"usage\":");
 	if (r->usage && r->usage->found)
 		put_usage(&w, r->usage);
 	else
-		puts_(&w, "null");
-	puts_(&w, ",\"metadata\":{");
+		PUTL(&w, "null");
+	PUTL(&w, ",\"metadata\":{");
 	for (size_t i = 0; i < r->nmeta; i++) {
 		if (i)
-			puts_(&w, ",");
+			PUTL(&w, ",");
 		putstr(&w, r->mk[i]);
-		puts_(&w, ":");
+		PUTL(&w, ":");
 		putstr(&w, r->mv[i]);
 	}
-	puts_(&w, "}");
+	PUTL(&w, "}");
 	putu(&w, ",\"latency_ms\":", r->latency_ms);
 	putu(&w, ",\"status\":", (unsigned long long)r->status);
 	if (r->prompt_sha256) {
-		puts_(&w, ",\"prompt_sha256\":");
+		PUTL(&w, ",\"prompt_sha256\":");
 		putstr(&w, r->prompt_sha256);
 	}
 	putu(&w, ",\"prompt_chars\":", r->prompt_chars);
 	if (r->usage && r->usage->found && r->usage->tier != LT_STANDARD) {
 		static const char *const tn[] = { "default", "batch", "priority", "flex" };
-		puts_(&w, ",\"service_tier\":\"");
+		PUTL(&w, ",\"service_tier\":\"");
 		puts_(&w, tn[r->usage->tier & 3]);
-		puts_(&w, "\"");
+		PUTL(&w, "\"");
 	}
 	puts_(&w, r->stream ? ",\"stream\":true" : ",\"stream\":false");
 	char cost[MONEY_BUFSZ];
 	money_str(r->cost, cost);
-	puts_(&w, ",\"cost\":");
+	PUTL(&w, ",\"cost\":");
 	puts_(&w, cost);
 	if (r->cache) {
-		puts_(&w, ",\"cache\":");
+		PUTL(&w, ",\"cache\":");
 		putstr(&w, r->cache);
 	}
 	if (r->route) {
-		puts_(&w, ",\"route\":");
+		PUTL(&w, ",\"route\":");
 		putstr(&w, r->route);
 	}
 	if (r->endpoint) {
-		puts_(&w, ",\"endpoint\":");
+		PUTL(&w, ",\"endpoint\":");
 		putstr(&w, r->endpoint);
 	}
 	if (r->outcome) {
-		puts_(&w, ",\"outcome\":");
+		PUTL(&w, ",\"outcome\":");
 		putstr(&w, r->outcome);
 	}
-	puts_(&w, "}\n");
+	PUTL(&w, "}\n");
 	return w.over ? 0 : w.n;
 }

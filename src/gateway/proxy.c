@@ -452,22 +452,55 @@ size_t px_on_header(char *p, size_t sz, size_t nit, void *arg)
 			if (r->timer_on)
 				px_arm(r, cur_up(r)->idle_timeout_s);
 		}
-	} else if (n > 13 && !strncasecmp(p, "content-type:", 13)) {
-		copy_hval(p, n, 13, r->ctype, sizeof r->ctype);
-	} else if (n > 12 && !strncasecmp(p, "retry-after:", 12)) {
-		copy_hval(p, n, 12, r->retry_after, sizeof r->retry_after);
-	} else if (n > 13 && !strncasecmp(p, "x-request-id:", 13)) {
-		copy_hval(p, n, 13, r->up_reqid, sizeof r->up_reqid);
-	} else if (n > 11 && !strncasecmp(p, "request-id:", 11) && !r->up_reqid[0]) {
-		copy_hval(p, n, 11, r->up_reqid, sizeof r->up_reqid);
+	} else {
+		/* Most headers are none of these: their first letter says so. */
+		switch (p[0] | 0x20) {
+		case 'c':
+			if (n > 13 && !strncasecmp(p, "content-type:", 13))
+				copy_hval(p, n, 13, r->ctype, sizeof r->ctype);
+			break;
+		case 'r':
+			if (n > 12 && !strncasecmp(p, "retry-after:", 12))
+				copy_hval(p, n, 12, r->retry_after, sizeof r->retry_after);
+			else if (n > 11 && !strncasecmp(p, "request-id:", 11) && !r->up_reqid[0])
+				copy_hval(p, n, 11, r->up_reqid, sizeof r->up_reqid);
+			break;
+		case 'x':
+			if (n > 13 && !strncasecmp(p, "x-request-id:", 13))
+				copy_hval(p, n, 13, r->up_reqid, sizeof r->up_reqid);
+			break;
+		}
 	}
 	return n;
+}
+
+/* Output gathered in a stack buffer and queued in one piece (an event is a dozen small parts). */
+struct obuf {
+	struct conn *c;
+	size_t n;
+	char b[4096];
+};
+
+static void ob_put(struct obuf *o, const void *p, size_t n)
+{
+	if (o->n + n > sizeof o->b) {
+		conn_queue(o->c, o->b, o->n);
+		o->n = 0;
+		if (n > sizeof o->b) {
+			conn_queue(o->c, p, n);
+			return;
+		}
+	}
+	memcpy(o->b + o->n, p, n);
+	o->n += n;
 }
 
 /* Queue one SSE event for the client, as a chunk. */
 static void relay_event(struct gw_req *r, const struct sse_event *ev)
 {
-	struct conn *c = r->c;
+	struct obuf o;
+	o.c = r->c;
+	o.n = 0;
 	char head[1024];
 	if (!r->head_sent) {
 		int k = snprintf(head, sizeof head, "HTTP/1.1 %ld %s\r\nContent-Type: %s\r\nCache-Control: no-cache\r\n%s",
@@ -481,7 +514,7 @@ static void relay_event(struct gw_req *r, const struct sse_event *ev)
 			hb_s(&hb, "\r\n");
 		}
 		hb_end(&hb);
-		conn_queue(c, head, (size_t)k + hb.n);
+		ob_put(&o, head, (size_t)k + hb.n);
 		r->head_sent = 1;
 	}
 	int named = !(ev->event_len == 7 && !memcmp(ev->event, "message", 7));
@@ -492,24 +525,25 @@ static void relay_event(struct gw_req *r, const struct sse_event *ev)
 	char ch[24];
 	if (!r->http10) {
 		int k = snprintf(ch, sizeof ch, "%zx\r\n", len);
-		conn_queue(c, ch, (size_t)k);
+		ob_put(&o, ch, (size_t)k);
 	}
 	if (named) {
-		conn_queue(c, "event: ", 7);
-		conn_queue(c, ev->event, ev->event_len);
-		conn_queue(c, "\n", 1);
+		ob_put(&o, "event: ", 7);
+		ob_put(&o, ev->event, ev->event_len);
+		ob_put(&o, "\n", 1);
 	}
 	const char *s = ev->data, *e = ev->data + ev->data_len;
 	for (;;) {
 		const char *nl = memchr(s, '\n', (size_t)(e - s));
-		conn_queue(c, "data: ", 6);
-		conn_queue(c, s, (size_t)((nl ? nl : e) - s));
-		conn_queue(c, "\n", 1);
+		ob_put(&o, "data: ", 6);
+		ob_put(&o, s, (size_t)((nl ? nl : e) - s));
+		ob_put(&o, "\n", 1);
 		if (!nl)
 			break;
 		s = nl + 1;
 	}
-	conn_queue(c, r->http10 ? "\n" : "\n\r\n", r->http10 ? 1 : 3);
+	ob_put(&o, r->http10 ? "\n" : "\n\r\n", r->http10 ? 1 : 3);
+	conn_queue(o.c, o.b, o.n);
 }
 
 static void stream_meter_finish(struct gw_req *r, const char *outcome)

@@ -53,8 +53,7 @@ void proxy_error(struct conn *c, int status, const char *type, const char *code,
 	if (retry_after > 0)
 		hl += snprintf(head + hl, sizeof head - (size_t)hl, "Retry-After: %lld\r\n", retry_secs(retry_after));
 	hl += snprintf(head + hl, sizeof head - (size_t)hl, "\r\n");
-	conn_queue(c, head, (size_t)hl);
-	conn_queue(c, body, (size_t)bl);
+	conn_send(c, head, (size_t)hl, body, (size_t)bl);
 	conn_response_done(c, keep_alive);
 }
 
@@ -105,8 +104,7 @@ void px_send_full(struct gw_req *r, int status, const char *ctype, const char *b
 	if (!r->keep_alive)
 		hb_s(&b, "Connection: close\r\n");
 	hb_end(&b);
-	conn_queue(r->c, head, b.n);
-	conn_queue(r->c, body, n);
+	conn_send(r->c, head, b.n, body, n);
 	px_count_status(r->g, r->ep, status);
 }
 
@@ -129,8 +127,7 @@ void px_req_error(struct gw_req *r, int status, const char *type, const char *co
 	if (!r->keep_alive)
 		hb_s(&hb, "Connection: close\r\n");
 	hb_end(&hb);
-	conn_queue(r->c, head, (size_t)k + hb.n);
-	conn_queue(r->c, body, (size_t)bl);
+	conn_send(r->c, head, (size_t)k + hb.n, body, (size_t)bl);
 	px_count_status(r->g, r->ep, status);
 }
 

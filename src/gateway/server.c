@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <event2/listener.h>
 #include "gateway/gw.h"
@@ -77,6 +78,38 @@ void conn_queue(struct conn *c, const void *p, size_t n)
 	if (c->closed || c->broken)
 		return;
 	evbuffer_add(c->out, p, n);
+}
+
+void conn_send(struct conn *c, const void *a, size_t an, const void *b, size_t bn)
+{
+	if (c->closed || c->broken)
+		return;
+	if (evbuffer_get_length(c->out)) {
+		/* Behind output still queued: keep the order. */
+		evbuffer_add(c->out, a, an);
+		evbuffer_add(c->out, b, bn);
+		return;
+	}
+	struct iovec v[2] = { { (void *)a, an }, { (void *)b, bn } };
+	ssize_t w;
+	do
+		w = writev(c->fd, v, bn ? 2 : 1);
+	while (w < 0 && errno == EINTR);
+	if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+		c->broken = 1;
+		/* The close happens from a safe place: the write event fires at once. */
+		event_active(&c->wev, EV_WRITE, 0);
+		return;
+	}
+	size_t done = w < 0 ? 0 : (size_t)w;
+	if (done == an + bn)
+		return;
+	/* The socket took part of it: the rest waits for writability. */
+	if (done < an)
+		evbuffer_add(c->out, (const char *)a + done, an - done);
+	size_t bd = done > an ? done - an : 0;
+	evbuffer_add(c->out, (const char *)b + bd, bn - bd);
+	event_add(&c->wev, NULL);
 }
 
 size_t conn_out_len(const struct conn *c)
@@ -286,6 +319,8 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->closed)
 		return;
+	if (g->conf->busy_poll_s > 0)
+		g->last_io = gw_mono();
 	/* Pipelined input left from the last response first. */
 	if (c->in_len && !c->req) {
 		process(c, c->in, c->in_len);

@@ -49,5 +49,7 @@ int up_start(struct gw_upstreams *u, struct up_xfer *x);
 void up_cancel(struct gw_upstreams *u, struct up_xfer *x);
 /* Transfers in flight. */
 int up_running(const struct gw_upstreams *u);
+/* Monotonic time (gw_mono) of the last upstream socket event or request started, 0 before the first. */
+double up_last_io(const struct gw_upstreams *u);
 
 #endif

@@ -68,6 +68,21 @@ static void test_bodies(void **st)
 	struct gw_usage n = { 0 };
 	assert_int_equal(meter_body("{\"a\":1}", 7, 0, &n), 0);
 	assert_int_equal(meter_body("{\"a\":", 5, 0, &n), -1);
+	/* Only a top-level usage counts: not one inside a string or a nested object. */
+	const char *nested = "{\"x\":\"\\\"usage\\\":{\\\"prompt_tokens\\\":9}\",\"choices\":[{\"usage\":{\"prompt_tokens\":9}}]}";
+	assert_int_equal(meter_body(nested, strlen(nested), 0, &n), 0);
+	/* What is read is validated; the rest of the body (relayed as it is) only needs its structure. */
+	struct gw_usage w = { 0 };
+	const char *odd = "{\n  \"content\": \"caf\xe9\",\n  \"usage\": {\"prompt_tokens\": 3, \"completion_tokens\": 4}\n}\n";
+	assert_int_equal(meter_body(odd, strlen(odd), 0, &w), 1);
+	assert_int_equal(w.prompt, 3);
+	assert_int_equal(w.completion, 4);
+	const char *bad_usage = "{\"usage\":{\"prompt_tokens\":3,}}";
+	assert_int_equal(meter_body(bad_usage, strlen(bad_usage), 0, &n), -1);
+	const char *unbalanced = "{\"usage\":{\"prompt_tokens\":3}";
+	assert_int_equal(meter_body(unbalanced, strlen(unbalanced), 0, &n), -1);
+	const char *trailing = "{\"usage\":{\"prompt_tokens\":3}} x";
+	assert_int_equal(meter_body(trailing, strlen(trailing), 0, &n), -1);
 }
 
 static struct sse_event ev(const char *name, const char *data)
