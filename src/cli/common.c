@@ -7,9 +7,7 @@
 
 struct store *cli_open_store(struct cli_ctx *ctx, int create)
 {
-	if (store_is_clickhouse_url(ctx->db_path))
-		return store_clickhouse_open(ctx->db_path, create);
-	return store_sqlite_open(ctx->db_path, create);
+	return store_open(ctx->db_path, create);
 }
 
 #include "core/config.h"

@@ -210,7 +210,7 @@ int gateway_run(const struct config *cfg, const struct gateway_opts *o)
 	if (!g.spool || spool_replay(g.spool) < 0)
 		goto out;
 	if (g.db_path) {
-		struct store *st = store_sqlite_open(g.db_path, 1);
+		struct store *st = store_open(g.db_path, 1);
 		if (!st)
 			goto out;
 		int lr = load_spent(&g, st);

@@ -301,7 +301,7 @@ int spool_replay(struct gw_spool *s)
 		free(seqs);
 		return 0;
 	}
-	struct store *st = store_sqlite_open(s->db, 1);
+	struct store *st = store_open(s->db, 1);
 	if (!st) {
 		free(seqs);
 		return -1;
@@ -350,7 +350,7 @@ static void *writer(void *arg)
 	 */
 	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
 	time_t last_retry = 0;
-	if (s->db && !(st = store_sqlite_open(s->db, 1)))
+	if (s->db && !(st = store_open(s->db, 1)))
 		warning("the gateway's ledger writer could not open %s: sealed spool segments wait for the next start",
 			s->db);
 	for (;;) {

@@ -420,8 +420,7 @@ static void run_job(struct worker *w, struct job *j)
 	}
 	if (!w->st) {
 		struct stat sb;
-		w->st = store_is_clickhouse_url(s->o.db_path) ? store_clickhouse_open(s->o.db_path, 0)
-							       : store_sqlite_open(s->o.db_path, 0);
+		w->st = store_open(s->o.db_path, 0);
 		w->ino = w->st && stat(s->o.db_path, &sb) == 0 ? sb.st_ino : 0;
 		if (!w->st) {
 			j->status = 503;

@@ -272,6 +272,8 @@ struct store {
 
 /* Open (and create when `create`) the SQLite ledger at path. NULL after reporting. */
 struct store *store_sqlite_open(const char *path, int create);
+/* Open the ledger `path` names: a clickhouse:// URL or else a SQLite file (store/open.c). */
+struct store *store_open(const char *path, int create);
 
 /* ---- scale-out: ClickHouse ---- */
 enum { STORE_GRAIN_DAY, STORE_GRAIN_WEEK, STORE_GRAIN_MONTH, STORE_GRAIN_ALL };

@@ -4,7 +4,7 @@
 #
 # A test sets NAME before sourcing and then uses:
 #   start_stub [llm_stub args]      -> $stub_url, $spid
-#   start_gw                        -> $gw_url, $gpid (config: $tmp/aicost.yaml, ledger: $tmp/t.db)
+#   start_gw                        -> $gw_url, $gpid (config: $tmp/aicost.yaml, ledger: $GW_DB, default $tmp/t.db)
 #   stop_gw [SIGNAL]                -> waits for the gateway to exit
 #   fail MESSAGE
 set -u
@@ -15,6 +15,7 @@ stub=$root/$BUILD/tests/llm_stub
 client="python3 $root/tests/tools/gw_client.py"
 tmp=$(mktemp -d)
 spid= gpid= rpid=
+GW_DB=${GW_DB:-t.db}
 cleanup() {
 	[ -n "$gpid" ] && kill -9 "$gpid" 2>/dev/null
 	[ -n "$spid" ] && kill "$spid" 2>/dev/null
@@ -41,7 +42,7 @@ start_stub() {
 
 start_gw() {
 	rm -f ready
-	UPSTREAM_KEY=sk-upstream-secret "$bin" --db t.db --config aicost.yaml gateway --listen 127.0.0.1:0 \
+	UPSTREAM_KEY=sk-upstream-secret "$bin" --db "$GW_DB" --config aicost.yaml gateway --listen 127.0.0.1:0 \
 		--ready-file ready >gw.out 2>>gw.err &
 	gpid=$!
 	for _ in $(seq 200); do [ -s ready ] && break; sleep 0.05; done
@@ -68,12 +69,12 @@ dsum() { python3 -c 'import sys,decimal; print(sum((decimal.Decimal(l) for l in 
 
 # Exact total cost in the ledger (report JSON, all time).
 ledger_total() {
-	"$bin" --db t.db --config aicost.yaml report --by ServiceName --format json |
+	"$bin" --db "$GW_DB" --config aicost.yaml report --by ServiceName --format json |
 		python3 -c 'import sys,json,decimal; d=json.load(sys.stdin,parse_float=decimal.Decimal); print(decimal.Decimal(d["total"]).normalize())'
 }
 
 # Requests in the ledger: the consumed quantity of the Requests meter, from the stored daily sums.
 ledger_requests() {
-	"$bin" --db t.db --config aicost.yaml unit-cost --metric requests --format json 2>/dev/null |
+	"$bin" --db "$GW_DB" --config aicost.yaml unit-cost --metric requests --format json 2>/dev/null |
 		python3 -c 'import sys,json; d=json.load(sys.stdin); print(int(sum(r["units"] for r in d["rows"])))'
 }
