@@ -38,7 +38,8 @@ static int count2(json_t *o, const char *a, const char *b, uint64_t *v)
 	return llm_json_count(x, b, v);
 }
 
-static const char *infer_provider(const char *model)
+/* The provider a record names by its model alone (the request log may omit `provider`). */
+const char *llm_infer_provider(const char *model)
 {
 	if (!model)
 		return "unknown";
@@ -206,7 +207,7 @@ void llm_jsonl_line_jansson(const char *p, size_t n, uint64_t line, struct llm_f
 	char *model = llm_json_strdup(o, "model");
 	char *prov = llm_json_strdup(o, "provider");
 	if (!prov)
-		prov = xstrdup(infer_provider(model));
+		prov = xstrdup(llm_infer_provider(model));
 	lower(prov);
 	struct llm_usage us = { .long_context = -1, .requests = 1 };
 	int anthropic = !strcmp(prov, "anthropic") ||

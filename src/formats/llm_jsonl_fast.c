@@ -517,20 +517,6 @@ static int usage_counts(const struct js_span *uv, int anthropic, struct llm_usag
 	return 0;
 }
 
-static const char *infer_provider(const char *model)
-{
-	if (!model)
-		return "unknown";
-	if (!strncasecmp(model, "claude", 6) || !strncasecmp(model, "anthropic/", 10))
-		return "anthropic";
-	if (!strncasecmp(model, "gemini", 6))
-		return "gemini";
-	if (!strncasecmp(model, "gpt", 3) || !strncasecmp(model, "o1", 2) || !strncasecmp(model, "o3", 2) ||
-	    !strncasecmp(model, "o4", 2) || !strncasecmp(model, "text-embedding", 14) || !strncasecmp(model, "openai/", 7))
-		return "openai";
-	return "unknown";
-}
-
 int llm_jsonl_line_fast(const char *p, size_t n, uint64_t line, struct llm_file *f)
 {
 	struct js_span m[M__COUNT];
@@ -575,7 +561,7 @@ int llm_jsonl_line_fast(const char *p, size_t n, uint64_t line, struct llm_file 
 	char *model = strdup_member(&m[M_MODEL]);
 	char *prov = strdup_member(&m[M_PROVIDER]);
 	if (!prov)
-		prov = xstrdup(infer_provider(model));
+		prov = xstrdup(llm_infer_provider(model));
 	for (char *s = prov; *s; s++)
 		if (*s >= 'A' && *s <= 'Z')
 			*s = (char)(*s - 'A' + 'a');

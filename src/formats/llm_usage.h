@@ -85,6 +85,8 @@ char *llm_json_strdup(struct json_t *o, const char *key);
 /* Tags object text out of selected members (keys[i] -> tag names[i]) and/or all members of `meta`. */
 char *llm_tags(struct json_t *o, const char *const *keys, const char *const *names, size_t nkeys, struct json_t *meta);
 enum llm_tier llm_tier_parse(const char *s);
+/* "openai", "anthropic", "gemini" or "unknown" from a model name (NULL: "unknown"); llm_jsonl.c. */
+const char *llm_infer_provider(const char *model);
 
 int llm_parse_openai(struct json_t *root, const char *name, struct llm_file *f, uint64_t *ordinal);
 int llm_parse_anthropic(struct json_t *root, const char *name, struct llm_file *f, uint64_t *ordinal);
