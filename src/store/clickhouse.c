@@ -700,6 +700,22 @@ static int ch_restate(struct store *s, uint32_t pid, int64_t sid, int64_t batch,
 
 /* ---- reads ---------------------------------------------------------------------- */
 
+/* Hand each (Int32 day, UInt32 id, Decimal sum) row of the reply in cs->q to cb, until cb returns non-zero. */
+static int each_day_sum(struct ch_store *cs, const char *what, int (*cb)(void *, int32_t, uint32_t, money_t),
+			void *arg)
+{
+	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
+	int out = 0;
+	while (r.p < r.end && !r.bad && !out) {
+		int32_t day = rd_i32(&r);
+		uint32_t id = rd_u32(&r);
+		money_t v = rd_money(&r);
+		if (!r.bad)
+			out = cb(arg, day, id, v);
+	}
+	return r.bad ? bad_reply(cs, what) : out;
+}
+
 static int ch_daily_scan(struct store *s, int32_t from, int32_t to, int amt,
 			 int (*cb)(void *, int32_t, uint32_t, money_t), void *arg)
 {
@@ -716,16 +732,7 @@ static int ch_daily_scan(struct store *s, int32_t from, int32_t to, int amt,
 	chbuf_free(&sql);
 	if (rc < 0)
 		return -1;
-	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
-	int out = 0;
-	while (r.p < r.end && !r.bad && !out) {
-		int32_t day = rd_i32(&r);
-		uint32_t line = rd_u32(&r);
-		money_t v = rd_money(&r);
-		if (!r.bad)
-			out = cb(arg, day, line, v);
-	}
-	return r.bad ? bad_reply(cs, "scan daily sums") : out;
+	return each_day_sum(cs, "scan daily sums", cb, arg);
 }
 
 /* Days since 1970-01-01 <-> civil dates (proleptic Gregorian; H. Hinnant's algorithms). */
@@ -838,16 +845,7 @@ static int ch_daily_agg_cls(struct store *s, int32_t from, int32_t to, int amt, 
 	chbuf_free(&map);
 	if (rc < 0)
 		return -1;
-	struct rbin r = { cs->q.p, cs->q.p + cs->q.n, 0 };
-	int out = 0;
-	while (r.p < r.end && !r.bad && !out) {
-		int32_t day = rd_i32(&r);
-		uint32_t c = rd_u32(&r);
-		money_t v = rd_money(&r);
-		if (!r.bad)
-			out = cb(arg, day, c, v);
-	}
-	return r.bad ? bad_reply(cs, "aggregate daily sums") : out;
+	return each_day_sum(cs, "aggregate daily sums", cb, arg);
 }
 
 /*
