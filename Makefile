@@ -122,7 +122,7 @@ $(STUB_BIN): $(STUB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -levent -ljansson -lm
 bench-gateway: deps
-	@$(MAKE) --no-print-directory $(BIN) $(STUB_BIN) $(BUILD)/bench/gw_load
+	@$(MAKE) --no-print-directory $(BIN) $(STUB_BIN) $(BUILD)/bench/gw_load $(BUILD)/bench/gw_floor
 	@BUILD=$(BUILD) bench/gateway/run.sh
 # ---- end stand-in upstream ----
 

@@ -18,7 +18,7 @@ import sys
 
 out, rps, streams, idle, dur, rounds, chunk_ms, low_rps = sys.argv[1:9]
 rounds = int(rounds)
-TARGETS = ("direct", "aicost", "aicost_busy", "portkey")
+TARGETS = ("direct", "floor", "aicost", "aicost_busy", "portkey")
 AICOSTS = ("aicost", "aicost_busy")
 
 

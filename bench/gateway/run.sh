@@ -4,6 +4,9 @@
 # One run measures, on loopback, with the same load generator (bench/gw_load.c)
 # and the same stand-in upstream (tests/upstream/llm_stub):
 #   direct   the load generator talks to llm_stub itself;
+#   floor    through bench/gw_floor, a blind TCP relay (no parsing, no
+#            metering): the cost of one more process on the path, the
+#            floor under any gateway's added latency on this machine;
 #   aicost   through `aicost gateway` (config: bench/gateway/aicost-gateway.yaml);
 #   aicost_busy  the same with gateway.busy_poll: GW_BUSY_US (300) microseconds
 #            (while traffic flows the loop polls instead of sleeping;
@@ -27,21 +30,25 @@
 #            held open; the gateway's VmRSS is read while they are held, and its
 #            VmHWM (peak RSS) after, from /proc/PID/status. A fresh gateway
 #            process serves this load, so the peak is this load's.
-# Placement: by default the scheduler places the processes. On a small VM a
-# wake-up that crosses vCPUs costs far more than one on the same vCPU (on the
-# 2-vCPU development VM, a loopback ping-pong takes 8 us on one vCPU and
-# 57 us across two), so which processes it happens to put together moves the
-# result more than the servers do. GW_PIN=1 holds placement constant: the load
-# generator on the last CPU, the stub and the gateways on the others (taskset),
-# so every target's requests cross between vCPUs exactly twice (client to
-# server, server to client) and a gateway's added latency is its own work.
+# Placement: the load generator runs on the last CPU and the stub and the
+# gateways on the others (taskset), the usual way to keep a load generator
+# from competing with what it measures; every target's requests then cross
+# between CPUs exactly twice (client to server and back), direct's included,
+# so a target's added latency is its own work. GW_PIN=0 leaves placement to
+# the scheduler. On a small VM that moves the result more than the servers do:
+# waking a process on another, sleeping vCPU costs far more than one on the
+# same vCPU (2-vCPU development VM: a loopback ping-pong takes 8 us on one vCPU
+# and 57 us across two), and the scheduler tends to put the load generator and
+# the stub together when they talk directly, while any proxy between them then
+# pays the crossings: the target "floor" (a blind relay) shows that cost.
 # Output: bench/out/gateway/{TARGET}.{rate,streams,idle}.json and the table
 # bench/out/gateway/results.md (printed at the end).
 #
 #   make bench-gateway                              # everything
 #   GW_TARGETS="direct portkey" bench/gateway/run.sh  # a subset
 #   GW_RPS=2000 GW_DURATION=3 GW_STREAMS=200 GW_IDLE=2000 bench/gateway/run.sh  # quick
-#   GW_PIN=1 make bench-gateway                     # placement held constant (above)
+#   GW_STREAMS=0 GW_IDLE=0 ...                      # the rate loads only
+#   GW_PIN=0 make bench-gateway                     # the scheduler places the processes
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -53,11 +60,12 @@ ROUNDS=${GW_ROUNDS:-3}
 CHUNK_MS=${GW_CHUNK_MS:-100}
 STREAMS=${GW_STREAMS:-1000}
 IDLE=${GW_IDLE:-10000}
-TARGETS=${GW_TARGETS:-direct aicost aicost_busy portkey}
+TARGETS=${GW_TARGETS:-direct floor aicost aicost_busy portkey}
 out=$root/bench/out/gateway
 work=$root/bench/data/gateway # spool, ledger, logs (git-ignored)
 load=$root/$BUILD/bench/gw_load
 stub=$root/$BUILD/tests/llm_stub
+floor=$root/$BUILD/bench/gw_floor
 aicost=${AICOST_BIN:-$root/aicost}
 portkey_js=$root/bench/gateway/node_modules/@portkey-ai/gateway/build/start-server.js
 KEY=sk-bench-upstream-key # the stub's key; the gateways hold it, clients never see it
@@ -76,12 +84,12 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null
 renice -n "${GW_NICE:--10}" -p $$ >/dev/null 2>&1 || true
 
 srv=() cli=()
-placement="placement: the scheduler's"
-if [ -n "${GW_PIN:-}" ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+placement="placement: the scheduler's (GW_PIN=0, or fewer than 2 CPUs, or no taskset)"
+if [ "${GW_PIN:-1}" != 0 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
 	last=$(($(nproc) - 1))
 	srv=(taskset -c "$([ "$last" -gt 1 ] && echo "0-$((last - 1))" || echo 0)")
 	cli=(taskset -c "$last")
-	placement="placement: load generator on CPU $last, stub and gateways on CPU ${srv[2]} (GW_PIN=1)"
+	placement="placement: load generator on CPU $last, stub and gateways on CPU ${srv[2]} (the default; GW_PIN=0: the scheduler's)"
 fi
 
 pids=()
@@ -151,6 +159,20 @@ start_aicost_in() { # NAME BUSY_US (empty: the config as it is)
 }
 start_aicost() { start_aicost_in aicost ""; }
 start_aicost_busy() { start_aicost_in aicost_busy "${GW_BUSY_US:-300}"; }
+
+# floor: bench/gw_floor, a blind TCP relay with no gateway work at all; what
+# it adds over direct is what any extra process on the request path costs here.
+start_floor() {
+	[ -x "$floor" ] || { echo "skip floor: $floor not built"; return 1; }
+	local port
+	port=$(free_port)
+	"${srv[@]}" "$floor" --listen "127.0.0.1:$port" --upstream "$stub_addr" >"$work/floor.out" 2>&1 &
+	tpid=$!
+	pids+=("$tpid")
+	url=http://127.0.0.1:$port/v1/chat/completions
+	hdrs=(-H "Authorization: Bearer $KEY")
+	wait_http "http://127.0.0.1:$port/" || { echo "skip floor: it did not start"; return 1; }
+}
 
 start_portkey() {
 	[ -f "$portkey_js" ] || (cd "$root/bench/gateway" && npm ci --no-audit --no-fund >/dev/null 2>&1)
@@ -225,6 +247,7 @@ for r in $(seq "$ROUNDS"); do
 	done
 done
 for t in "${live[@]}"; do
+	[ "$STREAMS" -gt 0 ] || break
 	use "$t"
 	"${cli[@]}" "$load" --url "$url" "${hdrs[@]}" --body "$SBODY" --streams "$STREAMS" --duration "$DUR" --warmup 2 --ramp 1 \
 		>"$out/$t.streams.json" 2>"$out/$t.streams.log"
@@ -234,6 +257,8 @@ done
 
 # Idle connections, each target on a fresh process (the stub keeps running).
 for t in "${live[@]}"; do
+	[ "$IDLE" -gt 0 ] || break
+	[ "$t" = floor ] && continue # a relay's memory says nothing; it would double the stub's connections
 	use "$t"
 	stop_target
 	"start_$t" || continue
