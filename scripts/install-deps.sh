@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config libsqlite3-dev sqlite3 zlib1g-dev libzstd-dev zstd libjansson-dev \
 libyaml-dev libssl-dev libcurl4-openssl-dev libevent-dev libcmocka-dev clang libclang-rt-14-dev time python3 ca-certificates \
-chromium wrk curl clickhouse-server valgrind openssl redis-server libhiredis-dev"
+chromium wrk curl clickhouse-server valgrind openssl redis-server libhiredis-dev nghttp2-proxy"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
