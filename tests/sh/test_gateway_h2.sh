@@ -4,8 +4,8 @@
 # package nghttp2-proxy), with a certificate for 127.0.0.1 from a throwaway
 # CA; nghttpx logs the negotiated protocol and the client port of every
 # request. Checked:
-#   - a request and a stream go through over h2, byte-identical in content
-#     to what the stub answers, and are metered;
+#   - a request and a stream go through over h2 and are metered; the answer
+#     is the stub's own (the same JSON but its per-request id and timestamp);
 #   - 8 concurrent slow requests (and 4 streams) are multiplexed over one
 #     connection: one client port in the proxy's log for all of them;
 #   - the same upstream with h2 switched off (ALPN http/1.1 only) still works:
