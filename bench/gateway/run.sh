@@ -41,6 +41,8 @@
 # and 57 us across two), and the scheduler tends to put the load generator and
 # the stub together when they talk directly, while any proxy between them then
 # pays the crossings: the target "floor" (a blind relay) shows that cost.
+# GW_PIN=client is the other placement with two crossings a request: the stub
+# alone on one CPU, the gateways beside the load generator on the last.
 # Output: bench/out/gateway/{TARGET}.{rate,streams,idle}.json and the table
 # bench/out/gateway/results.md (printed at the end).
 #
@@ -49,6 +51,7 @@
 #   GW_RPS=2000 GW_DURATION=3 GW_STREAMS=200 GW_IDLE=2000 bench/gateway/run.sh  # quick
 #   GW_STREAMS=0 GW_IDLE=0 ...                      # the rate loads only
 #   GW_PIN=0 make bench-gateway                     # the scheduler places the processes
+#   GW_PIN=client make bench-gateway                # the gateways on the load generator's CPU, the stub apart
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -90,6 +93,11 @@ if [ "${GW_PIN:-1}" != 0 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/n
 	srv=(taskset -c "$([ "$last" -gt 1 ] && echo "0-$((last - 1))" || echo 0)")
 	cli=(taskset -c "$last")
 	placement="placement: load generator on CPU $last, stub and gateways on CPU ${srv[2]} (the default; GW_PIN=0: the scheduler's)"
+fi
+gwp=("${srv[@]}") # where the gateways (and the relay) run
+if [ "${GW_PIN:-1}" = client ] && [ ${#cli[@]} -gt 0 ]; then
+	gwp=("${cli[@]}")
+	placement="placement: stub on CPU ${srv[2]}, gateways with the load generator on CPU $last (GW_PIN=client)"
 fi
 
 pids=()
@@ -149,7 +157,7 @@ start_aicost_in() { # NAME BUSY_US (empty: the config as it is)
 			sed -i "s|^  max_connections: .*|&\n  busy_poll: $busy|" "$dir/aicost.yaml"
 		fi
 	fi
-	BENCH_UPSTREAM_KEY=$KEY "${srv[@]}" "$aicost" --config "$dir/aicost.yaml" --db "$dir/ledger.db" --quiet \
+	BENCH_UPSTREAM_KEY=$KEY "${gwp[@]}" "$aicost" --config "$dir/aicost.yaml" --db "$dir/ledger.db" --quiet \
 		gateway --listen "127.0.0.1:$port" >"$dir/out" 2>"$dir/err" &
 	tpid=$!
 	pids+=("$tpid")
@@ -166,7 +174,7 @@ start_floor() {
 	[ -x "$floor" ] || { echo "skip floor: $floor not built"; return 1; }
 	local port
 	port=$(free_port)
-	"${srv[@]}" "$floor" --listen "127.0.0.1:$port" --upstream "$stub_addr" >"$work/floor.out" 2>&1 &
+	"${gwp[@]}" "$floor" --listen "127.0.0.1:$port" --upstream "$stub_addr" >"$work/floor.out" 2>&1 &
 	tpid=$!
 	pids+=("$tpid")
 	url=http://127.0.0.1:$port/v1/chat/completions
@@ -179,7 +187,7 @@ start_portkey() {
 	[ -f "$portkey_js" ] || { echo "skip portkey: npm ci in bench/gateway failed"; return 1; }
 	local port
 	port=$(free_port)
-	NODE_ENV=production "${srv[@]}" node "$portkey_js" --port="$port" --headless >"$work/portkey.out" 2>&1 &
+	NODE_ENV=production "${gwp[@]}" node "$portkey_js" --port="$port" --headless >"$work/portkey.out" 2>&1 &
 	tpid=$!
 	pids+=("$tpid")
 	url=http://127.0.0.1:$port/v1/chat/completions
