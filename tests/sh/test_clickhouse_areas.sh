@@ -18,21 +18,15 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${AICOST_BIN:-$root/aicost}
 BUILD=${BUILD:-build/rel}
 [ -x "$root/$BUILD/aicost" ] && bin=$root/$BUILD/aicost
+source "$root/tests/sh/clickhouse_lib.sh"
 srv=$(mktemp -d /tmp/aicost-ch.XXXXXX)
-port=$("$root/scripts/clickhouse-test.sh" start "$srv/ch")
-st=$?
-if [ $st = 77 ]; then
-	echo "clickhouse areas: SKIP (clickhouse-server not installed)"
-	rm -rf "$srv"
-	exit 0
-fi
-[ $st = 0 ] || { echo "clickhouse areas: FAIL: the server did not start"; rm -rf "$srv"; exit 1; }
+ch_start "clickhouse areas" "$srv"
 rpid=
 cleanup() {
 	[ -n "$rpid" ] && kill "$rpid" 2>/dev/null
 	[ -n "${spid:-}" ] && kill "$spid" 2>/dev/null
 	wait 2>/dev/null
-	"$root/scripts/clickhouse-test.sh" stop "$srv/ch"
+	ch_stop "$srv"
 	rm -rf "$srv"
 }
 trap cleanup EXIT

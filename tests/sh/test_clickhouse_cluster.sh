@@ -12,16 +12,10 @@
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${AICOST_BIN:-$root/aicost}
+source "$root/tests/sh/clickhouse_lib.sh"
 srv=$(mktemp -d /tmp/aicost-chc.XXXXXX)
-port=$("$root/scripts/clickhouse-test.sh" start-cluster "$srv/ch")
-st=$?
-if [ $st = 77 ]; then
-	echo "clickhouse cluster: SKIP (clickhouse-server not installed)"
-	rm -rf "$srv"
-	exit 0
-fi
-[ $st = 0 ] || { echo "clickhouse cluster: FAIL: the servers did not start"; rm -rf "$srv"; exit 1; }
-trap '"$root/scripts/clickhouse-test.sh" stop "$srv/ch"; rm -rf "$srv"' EXIT
+ch_start "clickhouse cluster" "$srv" start-cluster
+trap 'ch_stop "$srv"; rm -rf "$srv"' EXIT
 fail() { echo "clickhouse cluster: FAIL: $*"; exit 1; }
 q() { curl -fsS "http://$1:$port/?database=$2" --data-binary "$3"; }
 

@@ -12,16 +12,10 @@
 #     ClickHouse ledger: a key whose budget is spent stays refused.
 NAME="clickhouse gateway test"
 source "$(dirname "$0")/gateway_lib.sh"
+source "$root/tests/sh/clickhouse_lib.sh"
 chdir=$(mktemp -d /tmp/aicost-chgw.XXXXXX)
-port=$("$root/scripts/clickhouse-test.sh" start "$chdir/ch")
-st=$?
-if [ $st = 77 ]; then
-	echo "$NAME: SKIP (clickhouse-server not installed)"
-	rm -rf "$chdir"
-	exit 0
-fi
-[ $st = 0 ] || { rm -rf "$chdir"; fail "the ClickHouse server did not start"; }
-trap 'cleanup; cd /; "$root/scripts/clickhouse-test.sh" stop "$chdir/ch"; rm -rf "$chdir"' EXIT
+ch_start "$NAME" "$chdir"
+trap 'cleanup; cd /; ch_stop "$chdir"; rm -rf "$chdir"' EXIT
 GW_DB=clickhouse://127.0.0.1:$port/gwledger
 
 start_stub

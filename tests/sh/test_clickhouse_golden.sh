@@ -19,21 +19,10 @@ cases=${CASES:-"ingest-sample ingest-rejects ingest-spec-examples ingest-compres
 	llm-focus-report llm-jsonl-unpriced llm-openai llm-prices-config llm-reconcile metrics-csv unit-cost
 	gpu-ingest-formats gpu-join-cost gpu-errors side-by-side recommend-commitment-math recommend-errors
 	recommend-estate-json recommend-table-actions"}
+source "$root/tests/sh/clickhouse_lib.sh"
 srv=$(mktemp -d /tmp/aicost-ch.XXXXXX)
-if [ -n "${CH_PORT:-}" ]; then
-	port=$CH_PORT
-	trap 'rm -rf "$srv"' EXIT
-else
-	port=$("$root/scripts/clickhouse-test.sh" start "$srv/ch")
-	st=$?
-	if [ $st = 77 ]; then
-		echo "clickhouse golden: SKIP (clickhouse-server not installed; scripts/install-deps.sh installs it)"
-		rm -rf "$srv"
-		exit 0
-	fi
-	[ $st = 0 ] || { echo "clickhouse golden: FAIL: the server did not start"; rm -rf "$srv"; exit 1; }
-	trap '"$root/scripts/clickhouse-test.sh" stop "$srv/ch"; rm -rf "$srv"' EXIT
-fi
+ch_start "clickhouse golden" "$srv"
+trap 'ch_stop "$srv"; rm -rf "$srv"' EXIT
 param=
 [ -n "${CH_CLUSTER:-}" ] && param="?cluster=$CH_CLUSTER"
 label=clickhouse${CH_CLUSTER:+ ($CH_CLUSTER)}

@@ -14,22 +14,11 @@ set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${AICOST_BIN:-$root/aicost}
 gen="$root/tests/data/gen_anomaly_focus.py"
+source "$root/tests/sh/clickhouse_lib.sh"
 srv=$(mktemp -d /tmp/aicost-ch.XXXXXX)
 # CH_PORT and CH_CLUSTER: a server already started with that cluster (test_clickhouse_cluster.sh).
-if [ -n "${CH_PORT:-}" ]; then
-	port=$CH_PORT
-	trap 'rm -rf "$srv"' EXIT
-else
-	port=$("$root/scripts/clickhouse-test.sh" start "$srv/ch")
-	st=$?
-	if [ $st = 77 ]; then
-		echo "clickhouse ledger: SKIP (clickhouse-server not installed)"
-		rm -rf "$srv"
-		exit 0
-	fi
-	[ $st = 0 ] || { echo "clickhouse ledger: FAIL: the server did not start"; rm -rf "$srv"; exit 1; }
-	trap '"$root/scripts/clickhouse-test.sh" stop "$srv/ch"; rm -rf "$srv"' EXIT
-fi
+ch_start "clickhouse ledger" "$srv"
+trap 'ch_stop "$srv"; rm -rf "$srv"' EXIT
 fail() { echo "clickhouse ledger: FAIL: $*"; exit 1; }
 t=$srv
 ch="clickhouse://127.0.0.1:$port/ledger_t${CH_CLUSTER:+?cluster=$CH_CLUSTER}"
